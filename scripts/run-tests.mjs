@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Runs the test suites with node:test through tsx. Node 20 does not expand globs or
+// directories for --test, so the files are listed here explicitly; finding none is a failure.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const SUITES = {
+  // Unit tests are fast and independent: run them in parallel.
+  unit: { dir: 'test/unit', concurrency: 4 },
+  // Integration and security tests use the real kernel and measure CPU shares and timings:
+  // one file at a time, so they do not disturb each other's measurements.
+  integration: { dir: 'test/integration', concurrency: 1 },
+  security: { dir: 'test/security', concurrency: 1 },
+};
+
+function findTests(dir) {
+  const abs = path.join(root, dir);
+  let entries;
+  try {
+    entries = readdirSync(abs);
+  } catch {
+    return [];
+  }
+  const out = [];
+  for (const e of entries.sort()) {
+    const p = path.join(abs, e);
+    if (statSync(p).isDirectory()) out.push(...findTests(path.join(dir, e)));
+    else if (e.endsWith('.test.ts')) out.push(path.join(dir, e));
+  }
+  return out;
+}
+
+const wanted = process.argv.slice(2);
+const suites = wanted.length > 0 ? wanted : Object.keys(SUITES);
+let failed = false;
+for (const name of suites) {
+  const suite = SUITES[name];
+  if (!suite) {
+    console.error(`unknown suite ${JSON.stringify(name)}; known: ${Object.keys(SUITES).join(', ')}`);
+    process.exit(2);
+  }
+  const files = findTests(suite.dir);
+  if (files.length === 0) {
+    console.error(`no test files found in ${suite.dir}: refusing to report an empty suite as passing`);
+    failed = true;
+    continue;
+  }
+  console.log(`\n# suite ${name}: ${files.length} files`);
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test',
+      `--test-concurrency=${suite.concurrency}`,
+      '--test-reporter=spec',
+      ...files,
+    ],
+    { cwd: root, stdio: 'inherit', env: process.env },
+  );
+  if (r.status !== 0) failed = true;
+}
+process.exit(failed ? 1 : 0);

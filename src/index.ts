@@ -1,0 +1,42 @@
+export { run, type RunOptions } from './run/run.js';
+export { spawn } from './run/spawn.js';
+export { SandboxProcess, type SpawnOptions, type ProcessState } from './run/sandbox-process.js';
+export type { RunResult, RunReason } from './run/result.js';
+export type {
+  LimitReport,
+  NotEnforced,
+  SandboxBackend,
+  SandboxStats,
+  RunningSandbox,
+  BackendStartOptions,
+  SandboxExit,
+  SandboxUsage,
+} from './run/backend.js';
+export { capabilities } from './capabilities/capabilities.js';
+export type { Capability, CapabilityReport, CapabilityStatus } from './capabilities/types.js';
+export { resolveSpec, type ResolveOptions } from './spec/resolve.js';
+export type { SandboxSpec, SandboxLimits } from './spec/schema.js';
+export type { ResolvedSpec, ResolvedLimits, Bind, NetworkMode, LimitName } from './spec/types.js';
+export { parseSize, parseDuration, parseCpus, formatBytes, formatDuration } from './spec/units.js';
+export type {
+  ProcessLauncher,
+  LaunchRequest,
+  LaunchedProcess,
+  LaunchExit,
+  StdioMode,
+} from './process/types.js';
+export { OsLauncher } from './process/os-launcher.js';
+export { FakeLauncher, type FakeChild, type FakeBehaviour } from './process/fake-launcher.js';
+export { defaultBackend } from './platform/index.js';
+export { LinuxBackend, type LinuxBackendOptions } from './platform/linux/linux-backend.js';
+export {
+  CorralError,
+  ConfigError,
+  UnsupportedError,
+  LaunchError,
+  CommandNotFoundError,
+  CommandNotExecutableError,
+  StateError,
+  isCorralError,
+  type ErrorCode,
+} from './errors.js';

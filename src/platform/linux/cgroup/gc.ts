@@ -1,0 +1,40 @@
+import { startTimeOf } from '../proc-tree.js';
+import type { CgroupDriver } from './types.js';
+
+let counter = 0;
+let ownerTag: string | undefined;
+
+/**
+ * Run cgroups are named after the corral process that made them (pid and start time), so a
+ * later corral can tell which ones belong to a process that died without cleaning up.
+ */
+export function runCgroupName(): string {
+  ownerTag ??= `${process.pid}-${startTimeOf('self') ?? '0'}`;
+  return `run-${ownerTag}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+const RUN_NAME = /^run-(\d+)-(\d+)-/;
+const collected = new WeakSet<CgroupDriver>();
+
+/**
+ * Removes run cgroups whose corral process is gone (killed with SIGKILL mid-run, say). Their
+ * sandboxes died with it (bubblewrap --die-with-parent); only the empty directories remain.
+ * Lifecycle containers use other names and are never touched here. Runs once per driver.
+ */
+export async function collectStaleRunCgroups(driver: CgroupDriver): Promise<string[]> {
+  if (collected.has(driver)) return [];
+  collected.add(driver);
+  const removed: string[] = [];
+  for (const name of driver.list()) {
+    const m = RUN_NAME.exec(name);
+    if (!m) continue;
+    if (startTimeOf(Number(m[1])) === m[2]) continue; // owner still alive
+    try {
+      await driver.open(name)?.destroy();
+      removed.push(name);
+    } catch {
+      // Another corral may be collecting the same one; the next run will try again.
+    }
+  }
+  return removed;
+}
