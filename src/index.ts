@@ -11,6 +11,7 @@ export type {
   BackendStartOptions,
   SandboxExit,
   SandboxUsage,
+  ReadySandbox,
 } from './run/backend.js';
 export { capabilities } from './capabilities/capabilities.js';
 export type { Capability, CapabilityReport, CapabilityStatus } from './capabilities/types.js';

@@ -49,6 +49,22 @@ export interface BackendStartOptions {
   readonly stderr: StdioMode;
   /** Kill the sandbox if corral exits. Default: true. Lifecycle containers turn it off. */
   readonly dieWithParent?: boolean;
+  /**
+   * Called once the sandbox's init exists, is inside its cgroup and has its rlimits, but before
+   * the command is allowed to exec: the place to attach anything that must see the first
+   * instruction (a tracer). If it throws, the sandbox is torn down and start() rejects.
+   */
+  readonly onReady?: (sandbox: ReadySandbox) => void | Promise<void>;
+}
+
+/** What is known about a sandbox at the moment it is ready to exec its command. */
+export interface ReadySandbox {
+  /** Host pid of the sandbox's top process; every process of the sandbox descends from it. */
+  readonly initPid: number;
+  /** Name of the sandbox's cgroup (its last path component), if it has one. */
+  readonly cgroupName: string | undefined;
+  /** Pids currently in the sandbox's cgroup (empty when it has none). */
+  readonly cgroupProcs: () => number[];
 }
 
 /** A sandbox that has been started: the platform-neutral view the run layer works with. */

@@ -3,7 +3,13 @@ import { StateError } from '../errors.js';
 import type { StdioMode } from '../process/types.js';
 import type { LimitName, ResolvedSpec } from '../spec/types.js';
 import { formatDuration } from '../spec/units.js';
-import type { LimitReport, RunningSandbox, SandboxBackend, SandboxStats } from './backend.js';
+import type {
+  BackendStartOptions,
+  LimitReport,
+  RunningSandbox,
+  SandboxBackend,
+  SandboxStats,
+} from './backend.js';
 import { decideReason, limitMessage, type RunResult } from './result.js';
 
 export interface SpawnOptions {
@@ -19,6 +25,8 @@ export interface SpawnOptions {
   readonly backend?: SandboxBackend;
   /** Kill the sandbox when corral exits. Default true. */
   readonly dieWithParent?: boolean;
+  /** See BackendStartOptions.onReady: runs before the command's first instruction. */
+  readonly onReady?: BackendStartOptions['onReady'];
 }
 
 export type ProcessState = 'created' | 'starting' | 'running' | 'exited';
@@ -79,6 +87,7 @@ export class SandboxProcess implements AsyncDisposable {
         stdout: this.options.stdout ?? 'pipe',
         stderr: this.options.stderr ?? 'pipe',
         ...(this.options.dieWithParent !== undefined && { dieWithParent: this.options.dieWithParent }),
+        ...(this.options.onReady && { onReady: this.options.onReady }),
       });
     } catch (err) {
       this._state = 'exited';

@@ -121,6 +121,8 @@ export class LinuxBackend implements SandboxBackend {
       // The init is held before exec (--block-fd): limits apply before the command's first instruction.
       cgroup?.addProcess(initPid);
       if (prlimitPath) await this.setRlimits(prlimitPath, initPid, spec, who);
+      const cg = cgroup;
+      await options.onReady?.({ initPid, cgroupName: cg?.name, cgroupProcs: () => cg?.procs() ?? [] });
       await release(block);
       return new LinuxSandbox({
         bwrap,
