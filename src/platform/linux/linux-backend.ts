@@ -109,6 +109,8 @@ export class LinuxBackend implements SandboxBackend {
       stdout: options.stdout,
       stderr: options.stderr,
       extraPipes: 2,
+      // Its own session: a terminal's Ctrl-C reaches corral, which decides what the sandbox gets.
+      detached: true,
     });
     let cgroup: Cgroup | undefined;
     let initPid: number | undefined;
