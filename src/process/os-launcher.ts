@@ -8,6 +8,7 @@ export class OsLauncher implements ProcessLauncher {
   launch(req: LaunchRequest): LaunchedProcess {
     const stdio: StdioOptions = [req.stdin, req.stdout, req.stderr];
     for (let i = 0; i < (req.extraPipes ?? 0); i++) stdio.push('pipe');
+    for (const fd of req.extraFds ?? []) stdio.push(fd);
     let child;
     try {
       child = spawn(req.file, [...req.args], {
@@ -41,7 +42,7 @@ export class OsLauncher implements ProcessLauncher {
       stdin: child.stdin,
       stdout: child.stdout,
       stderr: child.stderr,
-      extra: child.stdio.slice(3) as Duplex[],
+      extra: child.stdio.slice(3, 3 + (req.extraPipes ?? 0)) as Duplex[],
       exit,
       kill: (signal) => child.kill(signal),
       unref: () => child.unref(),

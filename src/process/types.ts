@@ -2,6 +2,12 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 
 export type StdioMode = 'pipe' | 'inherit' | 'ignore';
 
+/**
+ * A stdio slot: a mode, or an open host file descriptor the child gets a duplicate of (a log
+ * file, say), so the child can outlive the launcher without anything copying its output.
+ */
+export type StdioTarget = StdioMode | number;
+
 /** One program to start on the host: the lowest level corral works at. */
 export interface LaunchRequest {
   /** Host program (absolute path, or a name looked up on the host PATH). */
@@ -13,11 +19,13 @@ export interface LaunchRequest {
   /** Host uid/gid to switch to before exec (only possible as root). */
   readonly uid?: number;
   readonly gid?: number;
-  readonly stdin: StdioMode;
-  readonly stdout: StdioMode;
-  readonly stderr: StdioMode;
+  readonly stdin: StdioTarget;
+  readonly stdout: StdioTarget;
+  readonly stderr: StdioTarget;
   /** Number of extra pipes to create, passed to the child as fds 3, 4, ... */
   readonly extraPipes?: number;
+  /** Open host fds passed on after the extra pipes: child fd 3 + extraPipes, and so on. */
+  readonly extraFds?: readonly number[];
   /** Start in a new session so the child outlives the launcher's process group. */
   readonly detached?: boolean;
 }

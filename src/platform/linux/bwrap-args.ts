@@ -7,6 +7,8 @@ export interface BwrapOptions {
   readonly blockFd: number;
   /** Kill the sandbox when corral exits (one-shot runs). Lifecycle containers outlive corral. */
   readonly dieWithParent: boolean;
+  /** fd where bwrap writes JSON status documents, the command's exit code last. */
+  readonly statusFd?: number;
 }
 
 /**
@@ -49,6 +51,7 @@ export function buildBwrapArgs(
   }
   args.push('--chdir', spec.workdir);
   args.push('--info-fd', String(options.infoFd), '--block-fd', String(options.blockFd));
+  if (options.statusFd !== undefined) args.push('--json-status-fd', String(options.statusFd));
   // "--" so a command starting with "-" is never read as a bwrap option.
   args.push('--', ...spec.command);
   return args;

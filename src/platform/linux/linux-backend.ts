@@ -1,28 +1,12 @@
-import { LaunchError, UnsupportedError } from '../../errors.js';
 import { OsLauncher } from '../../process/os-launcher.js';
-import type { LaunchedProcess, ProcessLauncher } from '../../process/types.js';
-import type {
-  BackendStartOptions,
-  LimitReport,
-  NotEnforced,
-  RunningSandbox,
-  SandboxBackend,
-} from '../../run/backend.js';
+import type { ProcessLauncher } from '../../process/types.js';
+import type { BackendStartOptions, RunningSandbox, SandboxBackend } from '../../run/backend.js';
 import type { CapabilityReport } from '../../capabilities/types.js';
-import { DEFAULT_PATH } from '../../spec/resolve.js';
-import type { LimitName, ResolvedSpec } from '../../spec/types.js';
-import { formatBytes } from '../../spec/units.js';
-import { buildBwrapArgs } from './bwrap-args.js';
-import { readChildPid, release } from './bwrap-launch.js';
+import type { ResolvedSpec } from '../../spec/types.js';
 import { detectCgroups, type CgroupDetection } from './cgroup/detect.js';
-import { collectStaleRunCgroups, runCgroupName } from './cgroup/gc.js';
-import type { Cgroup, CgroupController } from './cgroup/types.js';
 import { findHostTool } from './host-tools.js';
-import { checkHostAccess, sandboxIdentity, type SandboxIdentity } from './identity.js';
 import { LinuxSandbox } from './linux-sandbox.js';
-import { planMounts } from './mount-plan.js';
-import { checkWorkdir, resolveCommand } from './resolve-command.js';
-import { prlimitArgs, rlimitReports } from './rlimits.js';
+import { launchSandbox, type LaunchTools } from './sandbox-launch.js';
 import { probeLinux } from './capabilities.js';
 
 export interface LinuxBackendOptions {
@@ -38,12 +22,6 @@ export interface LinuxBackendOptions {
   /** How often to look for OOM kills on cgroup v1. Default 50 ms. */
   readonly oomPollMs?: number;
 }
-
-const CGROUP_LIMITS: readonly { limit: LimitName; controller: CgroupController; flag: string }[] = [
-  { limit: 'memory', controller: 'memory', flag: '--memory' },
-  { limit: 'cpus', controller: 'cpu', flag: '--cpus' },
-  { limit: 'pids', controller: 'pids', flag: '--pids' },
-];
 
 /** Linux: bubblewrap for isolation, cgroups and rlimits for limits. */
 export class LinuxBackend implements SandboxBackend {
@@ -65,187 +43,39 @@ export class LinuxBackend implements SandboxBackend {
   }
 
   async start(spec: ResolvedSpec, options: BackendStartOptions): Promise<RunningSandbox> {
-    const who = sandboxIdentity(spec, this.options.hostUid, this.options.hostGid);
-    checkHostAccess(spec, who);
-    const mounts = planMounts(spec, this.options.hostRoot);
-    checkWorkdir(mounts.view, spec.workdir);
-    resolveCommand(mounts.view, spec.command[0] as string, spec.env.PATH ?? DEFAULT_PATH, spec.workdir, who);
-
-    const bwrapPath = this.bwrapPath();
-    if (!bwrapPath) {
-      throw new UnsupportedError(
-        'bubblewrap (bwrap) is not installed; corral needs it to isolate sandboxes on Linux',
-        'apt-get install bubblewrap (or dnf install bubblewrap)',
-      );
-    }
-    const { limits, notEnforced, useCgroup } = this.planLimits(spec);
-    const prlimitPath = this.prlimitPath();
-    const rlimits = rlimitReports(spec.limits);
-    if (!prlimitPath && Object.keys(rlimits).length > 0) {
-      const fix = 'apt-get install util-linux (it provides prlimit)';
-      if (!spec.bestEffort)
-        throw new UnsupportedError('rlimits need prlimit(1), which is not installed', fix);
-      for (const k of Object.keys(rlimits) as LimitName[])
-        notEnforced.push({ limit: k, reason: 'prlimit(1) is not installed', fix });
-    } else {
-      Object.assign(limits, rlimits);
-    }
-
-    const driver = this.cgroups().driver;
-    if (driver) await collectStaleRunCgroups(driver);
-
-    const bwrap = this.launcher.launch({
-      file: bwrapPath,
-      args: buildBwrapArgs(spec, mounts.ops, {
-        infoFd: 3,
-        blockFd: 4,
-        dieWithParent: options.dieWithParent ?? true,
-      }),
-      env: spec.env,
-      // bwrap runs as the sandbox uid, which may not be able to enter corral's own cwd.
-      cwd: '/',
-      ...(who.switched && { uid: who.uid, gid: who.gid }),
+    const launched = await launchSandbox(this.tools(), spec, {
       stdin: options.stdin,
       stdout: options.stdout,
       stderr: options.stderr,
-      extraPipes: 2,
-      // Its own session: a terminal's Ctrl-C reaches corral, which decides what the sandbox gets.
-      detached: true,
+      dieWithParent: options.dieWithParent ?? true,
+      ...(options.onReady && { onReady: options.onReady }),
     });
-    let cgroup: Cgroup | undefined;
-    let initPid: number | undefined;
-    try {
-      // bwrap is creating namespaces and mounts meanwhile; the cgroup is ready before it is.
-      cgroup = useCgroup && driver ? this.createCgroup(spec, limits) : undefined;
-      const [info, block] = bwrap.extra;
-      if (!info || !block) throw new LaunchError('bubblewrap was started without its control pipes');
-      initPid = await readChildPid(bwrap, info);
-      // The init is held before exec (--block-fd): limits apply before the command's first instruction.
-      cgroup?.addProcess(initPid);
-      if (prlimitPath) await this.setRlimits(prlimitPath, initPid, spec, who);
-      const cg = cgroup;
-      await options.onReady?.({ initPid, cgroupName: cg?.name, cgroupProcs: () => cg?.procs() ?? [] });
-      await release(block);
-      return new LinuxSandbox({
-        bwrap,
-        initPid,
-        cgroup,
-        launcher: this.launcher,
-        limits,
-        notEnforced,
-        oomPollMs:
-          cgroup?.version === 'v1' && spec.limits.memoryBytes !== undefined
-            ? (this.options.oomPollMs ?? 50)
-            : undefined,
-      });
-    } catch (err) {
-      if (initPid !== undefined) this.launcher.signal(initPid, 'SIGKILL');
-      await abandon(bwrap, cgroup);
-      throw err;
-    }
+    const { bwrap, initPid, cgroup, limits, notEnforced } = launched;
+    return new LinuxSandbox({
+      bwrap,
+      initPid,
+      cgroup,
+      launcher: this.launcher,
+      limits,
+      notEnforced,
+      oomPollMs:
+        cgroup?.version === 'v1' && spec.limits.memoryBytes !== undefined
+          ? (this.options.oomPollMs ?? 50)
+          : undefined,
+    });
   }
 
-  private planLimits(spec: ResolvedSpec): {
-    limits: Partial<Record<LimitName, LimitReport>>;
-    notEnforced: NotEnforced[];
-    useCgroup: boolean;
-  } {
-    const detection = this.cgroups();
-    const limits: Partial<Record<LimitName, LimitReport>> = {};
-    const notEnforced: NotEnforced[] = [];
-    const requested = {
-      memory: spec.limits.memoryBytes,
-      cpus: spec.limits.cpus,
-      pids: spec.limits.pids,
-    } as const;
-    for (const { limit, controller, flag } of CGROUP_LIMITS) {
-      if (requested[limit as keyof typeof requested] === undefined) continue;
-      if (detection.driver?.controllers.has(controller)) continue;
-      const problem = detection.problems[0] ?? {
-        reason: `the cgroup ${controller} controller is not available`,
-        fix: `enable the ${controller} controller`,
-      };
-      if (!spec.bestEffort) {
-        throw new UnsupportedError(
-          `${flag} cannot be enforced on this host: ${problem.reason}`,
-          `${problem.fix}; or pass --best-effort to run without it`,
-          { limit },
-        );
-      }
-      notEnforced.push({ limit, reason: problem.reason, fix: problem.fix });
-      limits[limit] = {
-        value: display(limit, spec),
-        enforcement: 'none',
-        mechanism: 'none',
-        note: problem.reason,
-      };
-    }
-    // A cgroup is used whenever one can be made, even with no limits: it is also the accounting.
-    return { limits, notEnforced, useCgroup: detection.driver !== undefined };
-  }
-
-  private createCgroup(
-    spec: ResolvedSpec,
-    limits: Partial<Record<LimitName, LimitReport>>,
-  ): Cgroup | undefined {
-    const driver = this.cgroups().driver;
-    if (!driver) return undefined;
-    const want = {
-      ...(spec.limits.memoryBytes !== undefined &&
-        driver.controllers.has('memory') && { memoryBytes: spec.limits.memoryBytes }),
-      ...(spec.limits.cpus !== undefined && driver.controllers.has('cpu') && { cpus: spec.limits.cpus }),
-      ...(spec.limits.pids !== undefined && driver.controllers.has('pids') && { pids: spec.limits.pids }),
+  /** What every sandbox launch on this host needs (shared with the lifecycle runtime). */
+  tools(): LaunchTools {
+    return {
+      launcher: this.launcher,
+      cgroups: this.cgroups(),
+      bwrapPath: this.bwrapPath(),
+      prlimitPath: this.prlimitPath(),
+      hostUid: this.options.hostUid,
+      hostGid: this.options.hostGid,
+      hostRoot: this.options.hostRoot,
     };
-    let cg: Cgroup;
-    try {
-      cg = driver.create(runCgroupName());
-    } catch (err) {
-      if (Object.keys(want).length === 0) return undefined; // accounting only: run without it
-      throw new LaunchError(
-        `cannot create a cgroup under ${driver.base}: ${(err as Error).message}`,
-        { base: driver.base },
-        { cause: err },
-      );
-    }
-    try {
-      const applied = cg.apply(want);
-      for (const [limit, mechanism] of Object.entries(applied) as ['memory' | 'cpus' | 'pids', string][]) {
-        limits[limit] = { value: display(limit, spec), enforcement: 'kernel', mechanism };
-      }
-    } catch (err) {
-      void cg.destroy().catch(() => undefined);
-      throw new LaunchError(
-        `the kernel refused a cgroup limit in ${cg.location}: ${(err as Error).message}`,
-        {},
-        { cause: err },
-      );
-    }
-    return cg;
-  }
-
-  private async setRlimits(
-    prlimitPath: string,
-    pid: number,
-    spec: ResolvedSpec,
-    who: SandboxIdentity,
-  ): Promise<void> {
-    // prlimit runs as the sandbox uid: changing another uid's limits needs CAP_SYS_RESOURCE,
-    // which root lacks in some containers, while lowering a same-uid process's never does.
-    const p = this.launcher.launch({
-      file: prlimitPath,
-      cwd: '/',
-      ...(who.switched && { uid: who.uid, gid: who.gid }),
-      args: prlimitArgs(pid, spec.limits),
-      env: { PATH: DEFAULT_PATH, LANG: 'C' },
-      stdin: 'ignore',
-      stdout: 'ignore',
-      stderr: 'pipe',
-    });
-    let err = '';
-    p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    const e = await p.exit;
-    if (e.code !== 0)
-      throw new LaunchError(`prlimit failed to set the sandbox's rlimits: ${err.trim() || `exit ${e.code}`}`);
   }
 
   private cgroups(): CgroupDetection {
@@ -258,17 +88,4 @@ export class LinuxBackend implements SandboxBackend {
   private prlimitPath(): string | undefined {
     return this.options.prlimitPath ?? findHostTool('prlimit');
   }
-}
-
-async function abandon(bwrap: LaunchedProcess, cgroup: Cgroup | undefined): Promise<void> {
-  // The cgroup kill catches anything already moved in.
-  bwrap.kill('SIGKILL');
-  await bwrap.exit.catch(() => undefined);
-  await cgroup?.destroy().catch(() => undefined);
-}
-
-function display(limit: LimitName, spec: ResolvedSpec): string {
-  if (limit === 'memory') return formatBytes(spec.limits.memoryBytes ?? 0);
-  if (limit === 'cpus') return String(spec.limits.cpus);
-  return String(spec.limits.pids);
 }

@@ -21,8 +21,12 @@ export interface MountPlan {
   readonly view: SandboxView;
 }
 
-/** Orders every mount of the sandbox, and checks each target can exist on the read-only root. */
-export function planMounts(spec: ResolvedSpec, hostRoot = '/'): MountPlan {
+/**
+ * Orders every mount of the sandbox, and checks each target can exist on the read-only root.
+ * `hide` adds host paths to hide (the lifecycle runtime's data dir, which holds other
+ * containers' logs and root filesystems).
+ */
+export function planMounts(spec: ResolvedSpec, hostRoot = '/', hide: readonly string[] = []): MountPlan {
   const rootSource = spec.rootfs ?? hostRoot;
   const ops: MountOp[] = [{ kind: 'root', source: rootSource }];
   const base: MountOp[] = [
@@ -31,7 +35,7 @@ export function planMounts(spec: ResolvedSpec, hostRoot = '/'): MountPlan {
     { kind: 'tmpfs', target: '/tmp' },
   ];
   if (spec.rootfs === undefined) {
-    for (const p of HIDDEN_HOST_PATHS) {
+    for (const p of [...HIDDEN_HOST_PATHS, ...hide]) {
       if (existsSync(path.join(hostRoot, p))) base.push({ kind: 'tmpfs', target: p });
     }
   }

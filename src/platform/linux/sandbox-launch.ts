@@ -1,0 +1,174 @@
+import { writeSync } from 'node:fs';
+import { LaunchError, UnsupportedError } from '../../errors.js';
+import type { LaunchedProcess, ProcessLauncher, StdioTarget } from '../../process/types.js';
+import type { BackendStartOptions, LimitReport, NotEnforced } from '../../run/backend.js';
+import { DEFAULT_PATH } from '../../spec/resolve.js';
+import type { LimitName, ResolvedSpec } from '../../spec/types.js';
+import { buildBwrapArgs } from './bwrap-args.js';
+import { readChildPid, release } from './bwrap-launch.js';
+import type { CgroupDetection } from './cgroup/detect.js';
+import { collectStaleRunCgroups, runCgroupName } from './cgroup/gc.js';
+import type { Cgroup } from './cgroup/types.js';
+import { checkHostAccess, sandboxIdentity, type SandboxIdentity } from './identity.js';
+import { createLimitedCgroup, planCgroupLimits } from './limit-plan.js';
+import { planMounts } from './mount-plan.js';
+import { checkWorkdir, resolveCommand } from './resolve-command.js';
+import { prlimitArgs, rlimitReports } from './rlimits.js';
+
+/** The host tools and settings every sandbox launch needs. */
+export interface LaunchTools {
+  readonly launcher: ProcessLauncher;
+  readonly cgroups: CgroupDetection;
+  readonly bwrapPath: string | undefined;
+  readonly prlimitPath: string | undefined;
+  readonly hostUid?: number | undefined;
+  readonly hostGid?: number | undefined;
+  readonly hostRoot?: string | undefined;
+}
+
+export interface SandboxLaunchOptions {
+  readonly stdin: StdioTarget;
+  readonly stdout: StdioTarget;
+  readonly stderr: StdioTarget;
+  readonly dieWithParent: boolean;
+  /** Name of the sandbox's cgroup. Default: a `run-…` name the stale-run collector may reclaim. */
+  readonly cgroupName?: string;
+  /**
+   * An fd the init blocks on until corral writes a byte to it. Default: a pipe from corral, which
+   * reads EOF (and so proceeds) if corral dies; detached sandboxes pass a FIFO that bwrap also
+   * holds open for writing, so a corral killed mid-start leaves the init blocked, never unlimited.
+   */
+  readonly blockFd?: number;
+  /** An fd where bubblewrap writes JSON status documents, the exit code last (`--json-status-fd`). */
+  readonly statusFd?: number;
+  /** Host paths hidden under an empty tmpfs, on top of the usual ones (the runtime's data dir). */
+  readonly hide?: readonly string[];
+  readonly onReady?: BackendStartOptions['onReady'];
+}
+
+/** A sandbox whose command has been released into its limits. */
+export interface LaunchedSandbox {
+  readonly bwrap: LaunchedProcess;
+  readonly initPid: number;
+  readonly cgroup: Cgroup | undefined;
+  readonly limits: Partial<Record<LimitName, LimitReport>>;
+  readonly notEnforced: NotEnforced[];
+  readonly identity: SandboxIdentity;
+}
+
+/**
+ * The one start sequence for every sandbox: launch bwrap with the init held before exec, create
+ * the cgroup meanwhile, read the init's pid, move it into the cgroup, set its rlimits as the
+ * sandbox uid, then let it exec. No untrusted instruction runs outside the limits.
+ */
+export async function launchSandbox(
+  tools: LaunchTools,
+  spec: ResolvedSpec,
+  options: SandboxLaunchOptions,
+): Promise<LaunchedSandbox> {
+  const who = sandboxIdentity(spec, tools.hostUid, tools.hostGid);
+  checkHostAccess(spec, who);
+  const mounts = planMounts(spec, tools.hostRoot, options.hide);
+  checkWorkdir(mounts.view, spec.workdir);
+  resolveCommand(mounts.view, spec.command[0] as string, spec.env.PATH ?? DEFAULT_PATH, spec.workdir, who);
+
+  const { bwrapPath, prlimitPath, launcher } = tools;
+  if (!bwrapPath) {
+    throw new UnsupportedError(
+      'bubblewrap (bwrap) is not installed; corral needs it to isolate sandboxes on Linux',
+      'apt-get install bubblewrap (or dnf install bubblewrap)',
+    );
+  }
+  const { limits, notEnforced, useCgroup } = planCgroupLimits(spec, tools.cgroups);
+  const rlimits = rlimitReports(spec.limits);
+  if (!prlimitPath && Object.keys(rlimits).length > 0) {
+    const fix = 'apt-get install util-linux (it provides prlimit)';
+    if (!spec.bestEffort) throw new UnsupportedError('rlimits need prlimit(1), which is not installed', fix);
+    for (const k of Object.keys(rlimits) as LimitName[])
+      notEnforced.push({ limit: k, reason: 'prlimit(1) is not installed', fix });
+  } else {
+    Object.assign(limits, rlimits);
+  }
+
+  const driver = tools.cgroups.driver;
+  if (driver) await collectStaleRunCgroups(driver);
+
+  const extraFds = [options.blockFd, options.statusFd].filter((fd): fd is number => fd !== undefined);
+  const pipes = options.blockFd === undefined ? 2 : 1;
+  const blockFd = options.blockFd === undefined ? 4 : 3 + pipes;
+  const statusFd = options.statusFd === undefined ? undefined : 3 + pipes + extraFds.length - 1;
+  const bwrap = launcher.launch({
+    file: bwrapPath,
+    args: buildBwrapArgs(spec, mounts.ops, {
+      infoFd: 3,
+      blockFd,
+      dieWithParent: options.dieWithParent,
+      ...(statusFd !== undefined && { statusFd }),
+    }),
+    env: spec.env,
+    // bwrap runs as the sandbox uid, which may not be able to enter corral's own cwd.
+    cwd: '/',
+    ...(who.switched && { uid: who.uid, gid: who.gid }),
+    stdin: options.stdin,
+    stdout: options.stdout,
+    stderr: options.stderr,
+    extraPipes: pipes,
+    ...(extraFds.length > 0 && { extraFds }),
+    // Its own session: a terminal's Ctrl-C reaches corral, which decides what the sandbox gets.
+    detached: true,
+  });
+  let cgroup: Cgroup | undefined;
+  let initPid: number | undefined;
+  try {
+    // bwrap is creating namespaces and mounts meanwhile; the cgroup is ready before it is.
+    cgroup =
+      useCgroup && driver
+        ? createLimitedCgroup(driver, options.cgroupName ?? runCgroupName(), spec, limits)
+        : undefined;
+    const [info, block] = bwrap.extra;
+    if (!info || (options.blockFd === undefined && !block))
+      throw new LaunchError('bubblewrap was started without its control pipes');
+    initPid = await readChildPid(bwrap, info);
+    // The init is held before exec (--block-fd): limits apply before the command's first instruction.
+    cgroup?.addProcess(initPid);
+    if (prlimitPath) await setRlimits(launcher, prlimitPath, initPid, spec, who);
+    const cg = cgroup;
+    await options.onReady?.({ initPid, cgroupName: cg?.name, cgroupProcs: () => cg?.procs() ?? [] });
+    if (options.blockFd === undefined) await release(block as NodeJS.WritableStream);
+    else writeSync(options.blockFd, 'x');
+    return { bwrap, initPid, cgroup, limits, notEnforced, identity: who };
+  } catch (err) {
+    if (initPid !== undefined) launcher.signal(initPid, 'SIGKILL');
+    // The cgroup kill catches anything already moved in.
+    bwrap.kill('SIGKILL');
+    await bwrap.exit.catch(() => undefined);
+    await cgroup?.destroy().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function setRlimits(
+  launcher: ProcessLauncher,
+  prlimitPath: string,
+  pid: number,
+  spec: ResolvedSpec,
+  who: SandboxIdentity,
+): Promise<void> {
+  // prlimit runs as the sandbox uid: changing another uid's limits needs CAP_SYS_RESOURCE,
+  // which root lacks in some containers, while lowering a same-uid process's never does.
+  const p = launcher.launch({
+    file: prlimitPath,
+    cwd: '/',
+    ...(who.switched && { uid: who.uid, gid: who.gid }),
+    args: prlimitArgs(pid, spec.limits),
+    env: { PATH: DEFAULT_PATH, LANG: 'C' },
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'pipe',
+  });
+  let err = '';
+  p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const e = await p.exit;
+  if (e.code !== 0)
+    throw new LaunchError(`prlimit failed to set the sandbox's rlimits: ${err.trim() || `exit ${e.code}`}`);
+}
