@@ -89,6 +89,20 @@ export class StateError extends CorralError {
   }
 }
 
+/** No container has this name in the runtime's data dir. */
+export class NoSuchContainerError extends CorralError {
+  constructor(name: string, details: Record<string, unknown> = {}) {
+    super('E_NO_SUCH_CONTAINER', `no such container: ${name}`, { name, ...details });
+  }
+}
+
+/** A container or image with this name exists already. */
+export class ExistsError extends CorralError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('E_EXISTS', message, details);
+  }
+}
+
 export function isCorralError(err: unknown): err is CorralError {
   return err instanceof CorralError;
 }

@@ -1,5 +1,7 @@
 import { UnsupportedError } from '../errors.js';
 import type { SandboxBackend } from '../run/backend.js';
+import type { ContainerDriver } from '../runtime/driver.js';
+import { LinuxContainerDriver } from './linux/container/linux-driver.js';
 import { LinuxBackend } from './linux/linux-backend.js';
 
 let shared: SandboxBackend | undefined;
@@ -18,6 +20,19 @@ function createBackend(): SandboxBackend {
       throw new UnsupportedError(
         `corral has no sandbox backend for ${process.platform}`,
         'run corral on Linux',
+      );
+  }
+}
+
+/** The lifecycle runtime's driver for this OS. */
+export function defaultContainerDriver(): ContainerDriver {
+  switch (process.platform) {
+    case 'linux':
+      return new LinuxContainerDriver();
+    default:
+      throw new UnsupportedError(
+        `corral has no container runtime for ${process.platform} yet`,
+        'run containers on Linux; one-shot runs (corral run) may still work here',
       );
   }
 }

@@ -4,8 +4,13 @@ import { formatBytes, formatDuration } from '../../spec/units.js';
 
 /** prlimit(1) arguments that set a sandbox's rlimits on `pid` (inherited by everything it starts). */
 export function prlimitArgs(pid: number, limits: ResolvedLimits): string[] {
+  return ['--pid', String(pid), ...rlimitOptions(limits)];
+}
+
+/** The rlimit options alone: with a command after `--`, prlimit sets them on itself and execs it. */
+export function rlimitOptions(limits: ResolvedLimits): string[] {
   // Core dumps of untrusted programs could fill disks or reach the host's core handler.
-  const args = ['--pid', String(pid), '--core=0:0'];
+  const args = ['--core=0:0'];
   const cpu = cpuSeconds(limits);
   // soft < hard: SIGXCPU first (a clear "cpu-time" signal); SIGKILL a second later if it is caught.
   if (cpu !== undefined) args.push(`--cpu=${cpu}:${cpu + 1}`);

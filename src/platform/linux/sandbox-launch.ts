@@ -44,6 +44,8 @@ export interface SandboxLaunchOptions {
   /** Host paths hidden under an empty tmpfs, on top of the usual ones (the runtime's data dir). */
   readonly hide?: readonly string[];
   readonly onReady?: BackendStartOptions['onReady'];
+  /** Told bubblewrap's process as soon as it is started (before the init is ready). */
+  readonly onLaunch?: (bwrap: LaunchedProcess) => void;
 }
 
 /** A sandbox whose command has been released into its limits. */
@@ -120,6 +122,7 @@ export async function launchSandbox(
   let cgroup: Cgroup | undefined;
   let initPid: number | undefined;
   try {
+    options.onLaunch?.(bwrap);
     // bwrap is creating namespaces and mounts meanwhile; the cgroup is ready before it is.
     cgroup =
       useCgroup && driver

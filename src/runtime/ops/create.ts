@@ -1,0 +1,76 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { ConfigError, ExistsError } from '../../errors.js';
+import { resolveSpec } from '../../spec/resolve.js';
+import type { SandboxSpec } from '../../spec/schema.js';
+import type { RuntimeContext } from '../context.js';
+import { failpoint } from '../failpoints.js';
+import { loadImage } from '../images.js';
+import { validateName } from '../names.js';
+import { releasePort, reservePort, type PortReservation } from '../ports.js';
+import { writeConfig, writeState } from '../store.js';
+import type { RootfsRecord } from '../types.js';
+
+export interface CreateOptions {
+  /** Run on a copy-on-write view of this image (see `corral image import`). Default: none. */
+  readonly image?: string;
+  /** Base directory for relative host paths in the spec. Default: `process.cwd()`. */
+  readonly cwd?: string;
+  /** Where LANG and TERM come from when the spec does not set them. Default: `process.env`. */
+  readonly hostEnv?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Creates a container: validates the spec, claims the name, prepares the root filesystem and
+ * reserves a port. Nothing runs yet. If it fails, everything it made is undone; if corral is
+ * killed in the middle, the container shows as broken and `rm` cleans it up.
+ */
+export async function createContainer(
+  ctx: RuntimeContext,
+  name: string,
+  input: SandboxSpec,
+  options: CreateOptions = {},
+): Promise<void> {
+  validateName('container', name);
+  if (options.image !== undefined && input.rootfs !== undefined)
+    throw new ConfigError('rootfs', 'a container takes either an image or a rootfs directory, not both', {
+      value: input.rootfs,
+    });
+  const image = options.image === undefined ? undefined : loadImage(ctx.dataDir, options.image);
+  const spec = resolveSpec(input, {
+    ...(options.cwd !== undefined && { cwd: options.cwd }),
+    ...(options.hostEnv !== undefined && { hostEnv: options.hostEnv }),
+  });
+  ctx.ensureLayout();
+  const paths = ctx.paths(name);
+  using _lock = await ctx.lock(name, 'create');
+  try {
+    mkdirSync(paths.dir, { mode: 0o711 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new ExistsError(`a container named ${name} exists already (remove it with: corral rm ${name})`, {
+        name,
+      });
+    throw err;
+  }
+  let rootfs: RootfsRecord = spec.rootfs ? { mode: 'dir', path: spec.rootfs } : { mode: 'host' };
+  let port: PortReservation | undefined;
+  try {
+    writeState(paths, { status: 'creating', port: null });
+    failpoint('create:claimed');
+    if (image) rootfs = await ctx.driver.prepareRootfs(image, paths);
+    failpoint('create:rootfs');
+    await ctx.driver.makeFifo(paths.block);
+    port = await reservePort(ctx.driver);
+    writeConfig(paths, { version: 1, name, createdAt: new Date().toISOString(), spec, rootfs });
+    writeState(paths, {
+      status: 'created',
+      port: port.port,
+      ...(port.holder && { portHolder: port.holder }),
+    });
+  } catch (err) {
+    await releasePort(ctx.driver, port?.holder).catch(() => undefined);
+    await ctx.driver.releaseRootfs(paths, rootfs).catch(() => undefined);
+    if (ctx.driver.mountsUnder(paths.dir).length === 0) rmSync(paths.dir, { recursive: true, force: true });
+    throw err;
+  }
+}

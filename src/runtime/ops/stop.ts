@@ -1,0 +1,78 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigError, StateError } from '../../errors.js';
+import type { Loaded, RuntimeContext } from '../context.js';
+import { failpoint } from '../failpoints.js';
+import { parseSignal } from '../signals.js';
+import { writeState } from '../store.js';
+import type { RunRecord } from '../types.js';
+import { deriveState } from '../view.js';
+import { settle } from './settle.js';
+
+export interface StopOptions {
+  /** How long the processes get to exit after SIGTERM before SIGKILL. Default 10 s (docker's). */
+  readonly graceMs?: number;
+}
+
+/**
+ * Stops a running container: SIGTERM to every process of its tree (not bubblewrap's init, whose
+ * death would SIGKILL the rest before they could clean up), SIGKILL to all after the grace
+ * period. Stopping a container that is not running does nothing, so it is safe to call twice.
+ */
+export async function stopContainer(
+  ctx: RuntimeContext,
+  name: string,
+  options: StopOptions = {},
+): Promise<void> {
+  const graceMs = options.graceMs ?? 10_000;
+  if (!Number.isFinite(graceMs) || graceMs < 0)
+    throw new ConfigError('grace', `stop: the grace period must be 0 or more milliseconds, got ${graceMs}`, {
+      value: graceMs,
+    });
+  using _lock = await ctx.lock(name, 'stop');
+  const loaded = ctx.load(name);
+  const state = await settle(ctx, loaded);
+  if (state?.status !== 'running' || !state.run) return;
+  const c: Loaded = { ...loaded, state };
+  const run: RunRecord = { ...state.run, stopRequestedAt: new Date().toISOString() };
+  writeState(c.paths, { ...state, run });
+  ctx.driver.signal(run, 'SIGTERM');
+  failpoint('stop:signalled');
+  if (!(await waitForExit(ctx, c, run, graceMs))) {
+    ctx.driver.signal(run, 'SIGKILL');
+    await waitForExit(ctx, c, run, 10_000);
+  }
+  await settle(ctx, { ...c, state: { ...state, run } });
+}
+
+/**
+ * Sends a signal to every process of a running container (SIGKILL: the whole tree at once).
+ * Refused, with the reason, when the container is not running.
+ */
+export function killContainer(ctx: RuntimeContext, name: string, signal: string | number = 'SIGKILL'): void {
+  const sig = parseSignal(signal);
+  const c = ctx.load(name);
+  const state = deriveState(ctx, c);
+  const run = c.state?.run;
+  if ((state.status !== 'running' && state.status !== 'stopping') || !run)
+    throw new StateError(`cannot kill ${name}: it is not running (${state.status})`, {
+      name,
+      status: state.status,
+    });
+  ctx.driver.signal(run, sig);
+}
+
+/** Resolves true once the run has ended, false if it still runs after `ms`. */
+export async function waitForExit(
+  ctx: RuntimeContext,
+  c: Loaded,
+  run: RunRecord,
+  ms: number,
+): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (let i = 0; ; i++) {
+    if (ctx.driver.readExitCode(c.paths) !== undefined || !run.bwrap || !ctx.driver.alive(run.bwrap))
+      return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(Math.min(2 + i, 25));
+  }
+}
