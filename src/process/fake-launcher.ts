@@ -15,6 +15,8 @@ export interface FakeChild {
   exit(code: number | null, signal?: NodeJS.Signals | null): void;
   /** Resolves with the first signal the parent (or `launcher.signal`) sends. */
   readonly signalled: Promise<NodeJS.Signals>;
+  /** Calls `listener` with every signal sent from now on (the first one too). */
+  onSignal(listener: (signal: NodeJS.Signals) => void): void;
   /** Lets `launcher.signal(pid, …)` reach this child for an extra pid (e.g. a namespace init). */
   claimPid(pid: number): void;
 }
@@ -68,7 +70,11 @@ export class FakeLauncher implements ProcessLauncher {
       // Like child_process 'close': after the streams have ended.
       setImmediate(() => settle({ code, signal }));
     };
-    const deliver = (signal: NodeJS.Signals) => onSignal(signal);
+    const listeners: ((signal: NodeJS.Signals) => void)[] = [];
+    const deliver = (signal: NodeJS.Signals) => {
+      onSignal(signal);
+      for (const l of listeners) l(signal);
+    };
     this.handlers.set(pid, deliver);
 
     const child: FakeChild = {
@@ -86,6 +92,7 @@ export class FakeLauncher implements ProcessLauncher {
       },
       exit: finish,
       signalled,
+      onSignal: (listener) => void listeners.push(listener),
       claimPid: (extraPid) => void this.handlers.set(extraPid, deliver),
     };
 

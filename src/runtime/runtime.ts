@@ -1,6 +1,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { defaultContainerDriver } from '../platform/index.js';
+import { OsLauncher } from '../process/os-launcher.js';
 import type { SandboxSpec } from '../spec/schema.js';
 import { RuntimeContext } from './context.js';
 import { defaultDataDir } from './data-dir.js';
@@ -74,9 +75,8 @@ export class Runtime {
   }
 
   /** Sends a signal (default SIGKILL) to every process of a running container. */
-  kill(name: string, signal: string | number = 'SIGKILL'): Promise<void> {
+  async kill(name: string, signal: string | number = 'SIGKILL'): Promise<void> {
     killContainer(this.ctx, name, signal);
-    return Promise.resolve();
   }
 
   /** Removes a container and all it holds; a running one only with `force`. */
@@ -154,7 +154,8 @@ export class Runtime {
 
   importImage(source: string, name: string): Promise<ImageInfo> {
     this.ctx.ensureLayout();
-    return importImage(this.ctx.driver.launcher, this.ctx.dataDir, source, name);
+    // Copying files is host work, not sandbox work: always the real launcher.
+    return importImage(new OsLauncher(), this.ctx.dataDir, source, name);
   }
 
   images(): ImageInfo[] {

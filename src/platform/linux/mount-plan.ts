@@ -36,7 +36,8 @@ export function planMounts(spec: ResolvedSpec, hostRoot = '/', hide: readonly st
   ];
   if (spec.rootfs === undefined) {
     // A path under an empty tmpfs is hidden already; mounting over it would only reveal its name.
-    const covered = (p: string) => [...HIDDEN_HOST_PATHS, '/tmp'].some((h) => p === h || p.startsWith(`${h}/`));
+    const covered = (p: string) =>
+      [...HIDDEN_HOST_PATHS, '/tmp'].some((h) => p === h || p.startsWith(`${h}/`));
     for (const p of [...HIDDEN_HOST_PATHS, ...hide.filter((h) => !covered(h))]) {
       if (existsSync(path.join(hostRoot, p))) base.push({ kind: 'tmpfs', target: p });
     }

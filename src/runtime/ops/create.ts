@@ -61,6 +61,12 @@ export async function createContainer(
     failpoint('create:rootfs');
     await ctx.driver.makeFifo(paths.block);
     port = await reservePort(ctx.driver);
+    // Recorded at once: a crash from here on leaves a holder that rm can find and end.
+    writeState(paths, {
+      status: 'creating',
+      port: port.port,
+      ...(port.holder && { portHolder: port.holder }),
+    });
     writeConfig(paths, { version: 1, name, createdAt: new Date().toISOString(), spec, rootfs });
     writeState(paths, {
       status: 'created',
