@@ -1,9 +1,12 @@
 import type { SandboxBackend } from '../run/backend.js';
+import type { Runtime } from '../runtime/runtime.js';
 import type { CliIO } from './output.js';
 
 /** What every command gets: its streams, the backend (lazily made), and where to put its status. */
 export interface CliContext {
   readonly io: CliIO;
   backend(): SandboxBackend;
+  /** The container runtime over the data dir (lazily opened). */
+  runtime(): Runtime;
   exitCode: number;
 }

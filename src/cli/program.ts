@@ -1,6 +1,21 @@
 import { Command, CommanderError } from 'commander';
 import { defaultBackend } from '../platform/index.js';
 import type { SandboxBackend } from '../run/backend.js';
+import { defaultDataDir } from '../runtime/data-dir.js';
+import { openRuntime, type Runtime } from '../runtime/runtime.js';
+import { registerCreate } from './commands/create.js';
+import { registerExec } from './commands/exec.js';
+import { registerImage } from './commands/image.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerKill } from './commands/kill.js';
+import { registerLogs } from './commands/logs.js';
+import { registerPort } from './commands/port.js';
+import { registerPs } from './commands/ps.js';
+import { registerRm } from './commands/rm.js';
+import { registerStart } from './commands/start.js';
+import { registerStats } from './commands/stats.js';
+import { registerStop } from './commands/stop.js';
+import { registerWait } from './commands/wait.js';
 import { registerCapabilities } from './commands/capabilities.js';
 import { registerRun } from './commands/run.js';
 import type { CliContext } from './context.js';
@@ -8,11 +23,31 @@ import { EXIT, exitCodeForError } from './exit-codes.js';
 import { reportError, type CliIO } from './output.js';
 
 /** Each verb lives in its own file under commands/ and registers itself here. */
-const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [registerRun, registerCapabilities];
+const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
+  registerRun,
+  registerCapabilities,
+  registerCreate,
+  registerStart,
+  registerStop,
+  registerKill,
+  registerRm,
+  registerPs,
+  registerInspect,
+  registerLogs,
+  registerExec,
+  registerStats,
+  registerWait,
+  registerPort,
+  registerImage,
+];
+
+/** Verbs that take a command: options after its first word belong to that command. */
+const TAKES_COMMAND = new Set(['run', 'create', 'exec']);
 
 export interface MainOptions {
   readonly io?: CliIO;
   readonly backend?: SandboxBackend;
+  readonly runtime?: Runtime;
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit status. */
@@ -23,7 +58,13 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     env: process.env,
     cwd: process.cwd(),
   };
-  const ctx: CliContext = { io, exitCode: 0, backend: () => options.backend ?? defaultBackend() };
+  let rt = options.runtime;
+  const ctx: CliContext = {
+    io,
+    exitCode: 0,
+    backend: () => options.backend ?? defaultBackend(),
+    runtime: () => (rt ??= openRuntime({ dataDir: defaultDataDir(io.env) })),
+  };
   const program = new Command('corral')
     .description('Run untrusted commands in sandboxes with kernel-enforced limits.')
     .version(version(), '-V, --version')
@@ -36,7 +77,10 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     });
   for (const register of COMMANDS) register(program, ctx);
   // Options after the command belong to the command: `corral run ls -la`.
-  for (const cmd of program.commands) cmd.passThroughOptions().exitOverride();
+  for (const cmd of program.commands) {
+    cmd.exitOverride();
+    if (TAKES_COMMAND.has(cmd.name())) cmd.passThroughOptions();
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return ctx.exitCode;

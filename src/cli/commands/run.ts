@@ -9,21 +9,49 @@ import { EXIT, exitCodeForError, exitCodeForSignal } from '../exit-codes.js';
 import { reportError, say, type CliIO } from '../output.js';
 import { addSandboxOptions, specFromOptions } from '../options/sandbox-options.js';
 import type { CliContext } from '../context.js';
+import { ConfigError } from '../../errors.js';
+import { resolveCreate } from '../options/container-options.js';
+import { addContainerOptions } from './create.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export function registerRun(program: Command, ctx: CliContext): void {
-  addSandboxOptions(
+  const cmd = addSandboxOptions(
     program
       .command('run')
       .summary('run a command in a sandbox, in the foreground')
       .description('Run a command in a sandbox. Its output streams through; corral exits with its status.')
       .argument('<command...>', 'the command and its arguments (put -- before it)')
       .option('--result-file <file>', 'write the run result as JSON to FILE'),
-  ).action(async (command: string[], opts: Record<string, unknown>) => {
+  );
+  // --- run -d (lifecycle): create + start a detached container and print its name.
+  addContainerOptions(cmd).option('-d, --detach', 'run as a container in the background and print its name');
+  cmd.action(async (command: string[], opts: Record<string, unknown>) => {
+    if (opts.detach) {
+      await runDetached(command, opts, ctx);
+      return;
+    }
+    if (opts.name !== undefined || opts.image !== undefined)
+      throw new ConfigError('detach', '--name and --image need -d');
     ctx.exitCode = await runCommand(command, opts, ctx.io, ctx.backend());
   });
 }
+
+async function runDetached(command: string[], opts: Record<string, unknown>, ctx: CliContext): Promise<void> {
+  if (opts.resultFile !== undefined) throw new ConfigError('detach', '--result-file cannot be used with -d');
+  const { name, spec, options } = resolveCreate(command, opts, ctx.io);
+  const rt = ctx.runtime();
+  const c = await rt.create(name, spec, options);
+  try {
+    await c.start();
+  } catch (err) {
+    // docker run -d leaves a container that failed to start; corral does not keep the debris.
+    await c.remove({ force: true }).catch(() => undefined);
+    throw err;
+  }
+  ctx.io.stdout.write(`${c.name}\n`);
+}
+// --- end run -d
 
 async function runCommand(
   command: string[],
