@@ -21,7 +21,14 @@ export interface DriverStartRequest {
    * Called once the init is in its cgroup with its rlimits, before the command may run: the
    * place to record the processes (so a crash from here on can be cleaned up) and free the port.
    */
-  readonly onReady: (run: { bwrap: ProcRef; init: ProcRef }) => Promise<void>;
+  readonly onReady: (run: ReadyRun) => Promise<void>;
+}
+
+export interface ReadyRun {
+  readonly bwrap: ProcRef;
+  readonly init: ProcRef;
+  readonly limits: Partial<Record<LimitName, LimitReport>>;
+  readonly notEnforced: readonly NotEnforced[];
 }
 
 export interface DriverRun {

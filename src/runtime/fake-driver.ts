@@ -109,7 +109,7 @@ export class FakeContainerDriver implements ContainerDriver {
     child.claimPid(init);
     this.children.set(init, child);
     const run = { bwrap: { pid: p.pid, start: '1' }, init: { pid: init, start: '1' } };
-    await req.onReady(run);
+    await req.onReady({ ...run, limits: {}, notEnforced: [] });
     this.play(child, req.paths, req.spec);
     return { ...run, cgroup: req.cgroupName, limits: {}, notEnforced: [] };
   }

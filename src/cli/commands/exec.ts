@@ -27,9 +27,9 @@ export function registerExec(program: Command, ctx: CliContext): void {
           env[e.slice(0, eq)] = e.slice(eq + 1);
         }
         // Options pass through after the name, so a "--" there arrives as an argument.
-      const argv = command[0] === '--' ? command.slice(1) : command;
-      if (argv.length === 0) throw new ConfigError('command', 'exec: no command given');
-      const r = await ctx.runtime().exec(name, argv, {
+        const argv = command[0] === '--' ? command.slice(1) : command;
+        if (argv.length === 0) throw new ConfigError('command', 'exec: no command given');
+        const r = await ctx.runtime().exec(name, argv, {
           env,
           ...(opts.workdir !== undefined && { workdir: opts.workdir }),
           stdin: opts.interactive ? 'inherit' : 'ignore',

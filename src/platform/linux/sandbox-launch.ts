@@ -44,6 +44,11 @@ export interface SandboxLaunchOptions {
   /** Host paths hidden under an empty tmpfs, on top of the usual ones (the runtime's data dir). */
   readonly hide?: readonly string[];
   readonly onReady?: BackendStartOptions['onReady'];
+  /** Told how each limit is enforced, once they all are, just before onReady. */
+  readonly onLimits?: (
+    limits: Partial<Record<LimitName, LimitReport>>,
+    notEnforced: readonly NotEnforced[],
+  ) => void;
   /** Told bubblewrap's process as soon as it is started (before the init is ready). */
   readonly onLaunch?: (bwrap: LaunchedProcess) => void;
 }
@@ -135,6 +140,7 @@ export async function launchSandbox(
     // The init is held before exec (--block-fd): limits apply before the command's first instruction.
     cgroup?.addProcess(initPid);
     if (prlimitPath) await setRlimits(launcher, prlimitPath, initPid, spec, who);
+    options.onLimits?.(limits, notEnforced);
     const cg = cgroup;
     await options.onReady?.({ initPid, cgroupName: cg?.name, cgroupProcs: () => cg?.procs() ?? [] });
     if (options.blockFd === undefined) await release(block as NodeJS.WritableStream);

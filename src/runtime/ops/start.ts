@@ -66,8 +66,8 @@ export async function startContainer(ctx: RuntimeContext, name: string): Promise
       statusFd,
       blockFd,
       hide: [ctx.dataDir],
-      onReady: async ({ bwrap, init }) => {
-        ready = { ...run, bwrap, init };
+      onReady: async ({ bwrap, init, limits, notEnforced }) => {
+        ready = { ...run, bwrap, init, limits, notEnforced };
         const timeoutMs = c.config?.spec.limits.timeoutMs;
         const watcher =
           timeoutMs === undefined ? undefined : await ctx.driver.startWatcher(ready, timeoutMs, c.paths);

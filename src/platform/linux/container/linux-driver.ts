@@ -76,6 +76,7 @@ export class LinuxContainerDriver implements ContainerDriver {
   async start(req: DriverStartRequest): Promise<DriverRun> {
     let refs: { bwrap: ProcRef; init: ProcRef } | undefined;
     let bwrapPid = -1;
+    let planned: Pick<DriverRun, 'limits' | 'notEnforced'> = { limits: {}, notEnforced: [] };
     const launched = await launchSandbox(this.backend.tools(), req.spec, {
       stdin: 'ignore',
       stdout: req.stdoutFd,
@@ -87,12 +88,13 @@ export class LinuxContainerDriver implements ContainerDriver {
       statusFd: req.statusFd,
       hide: req.hide,
       onLaunch: (bwrap) => (bwrapPid = bwrap.pid),
+      onLimits: (limits, notEnforced) => (planned = { limits, notEnforced }),
       onReady: async (ready) => {
         const bwrap = identify(bwrapPid);
         const init = identify(ready.initPid);
         if (!bwrap || !init) throw new LaunchError('the sandbox ended while it was being set up');
         refs = { bwrap, init };
-        await req.onReady(refs);
+        await req.onReady({ ...refs, ...planned });
       },
     });
     if (!refs) throw new LaunchError('the sandbox started without reporting its processes');
