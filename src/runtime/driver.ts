@@ -17,6 +17,8 @@ export interface DriverStartRequest {
   readonly blockFd: number;
   /** Host paths to hide inside the sandbox (the data dir). */
   readonly hide: readonly string[];
+  /** The rootfs is the container's own copy-on-write view of an image: mount it read-write. */
+  readonly writableRoot: boolean;
   /**
    * Called once the init is in its cgroup with its rlimits, before the command may run: the
    * place to record the processes (so a crash from here on can be cleaned up) and free the port.

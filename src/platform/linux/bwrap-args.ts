@@ -33,7 +33,7 @@ export function buildBwrapArgs(
   for (const m of mounts) {
     switch (m.kind) {
       case 'root':
-        args.push('--ro-bind', m.source, '/');
+        args.push(m.writable ? '--bind' : '--ro-bind', m.source, '/');
         break;
       case 'dev':
         args.push('--dev', m.target);

@@ -12,7 +12,7 @@ import { SandboxView, type ViewMount } from './sandbox-view.js';
 export const HIDDEN_HOST_PATHS = ['/root', '/home', '/run', '/var/tmp'] as const;
 
 export type MountOp =
-  | { readonly kind: 'root'; readonly source: string }
+  | { readonly kind: 'root'; readonly source: string; readonly writable?: boolean }
   | { readonly kind: 'dev' | 'proc' | 'tmpfs'; readonly target: string }
   | { readonly kind: 'bind'; readonly source: string; readonly target: string; readonly mode: 'rw' | 'ro' };
 
@@ -26,9 +26,16 @@ export interface MountPlan {
  * `hide` adds host paths to hide (the lifecycle runtime's data dir, which holds other
  * containers' logs and root filesystems).
  */
-export function planMounts(spec: ResolvedSpec, hostRoot = '/', hide: readonly string[] = []): MountPlan {
+export function planMounts(
+  spec: ResolvedSpec,
+  hostRoot = '/',
+  hide: readonly string[] = [],
+  writableRoot = false,
+): MountPlan {
   const rootSource = spec.rootfs ?? hostRoot;
-  const ops: MountOp[] = [{ kind: 'root', source: rootSource }];
+  // Only a container's own copy-on-write view of an image is writable; never the host root.
+  const writable = writableRoot && spec.rootfs !== undefined;
+  const ops: MountOp[] = [{ kind: 'root', source: rootSource, ...(writable && { writable }) }];
   const base: MountOp[] = [
     { kind: 'dev', target: '/dev' },
     { kind: 'proc', target: '/proc' },
@@ -56,7 +63,7 @@ export function planMounts(spec: ResolvedSpec, hostRoot = '/', hide: readonly st
   const viewMounts: ViewMount[] = [];
   for (const op of ops.slice(1)) {
     if (op.kind === 'root') continue;
-    checkTarget(new SandboxView(rootSource, viewMounts), op.target, spec.rootfs !== undefined);
+    if (!writable) checkTarget(new SandboxView(rootSource, viewMounts), op.target, spec.rootfs !== undefined);
     viewMounts.push(op.kind === 'bind' ? { kind: 'bind', target: op.target, source: op.source } : op);
   }
   return { ops, view: new SandboxView(rootSource, viewMounts) };

@@ -43,6 +43,8 @@ export interface SandboxLaunchOptions {
   readonly statusFd?: number;
   /** Host paths hidden under an empty tmpfs, on top of the usual ones (the runtime's data dir). */
   readonly hide?: readonly string[];
+  /** Mount the rootfs read-write: a container's own copy-on-write view of an image. Default false. */
+  readonly writableRoot?: boolean;
   readonly onReady?: BackendStartOptions['onReady'];
   /** Told how each limit is enforced, once they all are, just before onReady. */
   readonly onLimits?: (
@@ -75,7 +77,7 @@ export async function launchSandbox(
 ): Promise<LaunchedSandbox> {
   const who = sandboxIdentity(spec, tools.hostUid, tools.hostGid);
   checkHostAccess(spec, who);
-  const mounts = planMounts(spec, tools.hostRoot, options.hide);
+  const mounts = planMounts(spec, tools.hostRoot, options.hide, options.writableRoot);
   checkWorkdir(mounts.view, spec.workdir);
   resolveCommand(mounts.view, spec.command[0] as string, spec.env.PATH ?? DEFAULT_PATH, spec.workdir, who);
 

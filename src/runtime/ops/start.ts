@@ -66,6 +66,7 @@ export async function startContainer(ctx: RuntimeContext, name: string): Promise
       statusFd,
       blockFd,
       hide: [ctx.dataDir],
+      writableRoot: c.config.rootfs.mode === 'overlay' || c.config.rootfs.mode === 'copy',
       onReady: async ({ bwrap, init, limits, notEnforced }) => {
         ready = { ...run, bwrap, init, limits, notEnforced };
         const timeoutMs = c.config?.spec.limits.timeoutMs;

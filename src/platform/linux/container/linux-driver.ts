@@ -87,6 +87,7 @@ export class LinuxContainerDriver implements ContainerDriver {
       blockFd: req.blockFd,
       statusFd: req.statusFd,
       hide: req.hide,
+      writableRoot: req.writableRoot,
       onLaunch: (bwrap) => (bwrapPid = bwrap.pid),
       onLimits: (limits, notEnforced) => (planned = { limits, notEnforced }),
       onReady: async (ready) => {
