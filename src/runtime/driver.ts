@@ -90,7 +90,10 @@ export interface ContainerDriver {
   signal(run: RunRecord, signal: NodeJS.Signals): number;
   stats(run: RunRecord): DriverStats | undefined;
   usage(run: RunRecord): SandboxUsage;
-  /** Kills whatever is left of a run (also of a start a crash interrupted) and removes its cgroup. */
+  /**
+   * Kills whatever is left of a run and removes its cgroup. `thorough` also hunts down processes
+   * an interrupted operation started but never recorded (slower: it scans every process).
+   */
   releaseRun(run: RunRecord, paths: ContainerPaths, thorough: boolean): Promise<void>;
   /** Starts the detached process that ends the run when its wall-clock timeout expires. */
   startWatcher(run: RunRecord, timeoutMs: number, paths: ContainerPaths): Promise<ProcRef | undefined>;

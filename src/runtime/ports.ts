@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LaunchError } from '../errors.js';
@@ -16,7 +17,12 @@ export interface PortReservation {
  * exited, until `start` frees it for the container a moment before the command runs. The seed
  * runtime held it in its own memory, which a daemonless CLI cannot do.
  */
-export async function reservePort(driver: ContainerDriver, preferred?: number): Promise<PortReservation> {
+export async function reservePort(
+  driver: ContainerDriver,
+  preferred: number | undefined,
+  /** A directory the holder keeps open, so a cleanup can find it even if it was never recorded. */
+  anchor: string,
+): Promise<PortReservation> {
   let server: Server;
   try {
     server = await listen(preferred ?? 0);
@@ -25,12 +31,14 @@ export async function reservePort(driver: ContainerDriver, preferred?: number): 
       throw new LaunchError(`cannot reserve a TCP port: ${(err as Error).message}`);
     server = await listen(0);
   }
+  let anchorFd: number | undefined;
   try {
     const address = server.address();
     if (!address || typeof address === 'string')
       throw new LaunchError('cannot reserve a TCP port: no address');
     const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
     if (typeof fd !== 'number' || fd < 0) return { port: address.port, holder: undefined };
+    anchorFd = openSync(anchor, 'r');
     const p = driver.launcher.launch({
       file: 'sleep',
       args: ['2147483647'],
@@ -39,7 +47,7 @@ export async function reservePort(driver: ContainerDriver, preferred?: number): 
       stdin: 'ignore',
       stdout: 'ignore',
       stderr: 'ignore',
-      extraFds: [fd],
+      extraFds: [fd, anchorFd],
       detached: true,
     });
     p.unref();
@@ -47,6 +55,7 @@ export async function reservePort(driver: ContainerDriver, preferred?: number): 
     return { port: address.port, holder: driver.identify(p.pid) };
   } finally {
     server.close();
+    if (anchorFd !== undefined) closeSync(anchorFd);
   }
 }
 

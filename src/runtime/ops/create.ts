@@ -57,21 +57,28 @@ export async function createContainer(
   try {
     writeState(paths, { status: 'creating', port: null });
     failpoint('create:claimed');
-    if (image) rootfs = await ctx.driver.prepareRootfs(image, paths);
-    failpoint('create:rootfs');
-    await ctx.driver.makeFifo(paths.block);
-    port = await reservePort(ctx.driver);
-    // Recorded at once: a crash from here on leaves a holder that rm can find and end.
+    // Independent steps, each a host process or two: run them side by side.
+    const steps = await Promise.allSettled([
+      image ? ctx.driver.prepareRootfs(image, paths) : Promise.resolve(rootfs),
+      ctx.driver.makeFifo(paths.block),
+      reservePort(ctx.driver, undefined, paths.dir),
+    ]);
+    if (steps[0].status === 'fulfilled') rootfs = steps[0].value;
+    if (steps[2].status === 'fulfilled') port = steps[2].value;
+    const failed = steps.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    // Recorded at once; until then the holder is found by the container dir it keeps open.
     writeState(paths, {
       status: 'creating',
-      port: port.port,
-      ...(port.holder && { portHolder: port.holder }),
+      port: port?.port ?? null,
+      ...(port?.holder && { portHolder: port.holder }),
     });
+    failpoint('create:rootfs');
     writeConfig(paths, { version: 1, name, createdAt: new Date().toISOString(), spec, rootfs });
     writeState(paths, {
       status: 'created',
-      port: port.port,
-      ...(port.holder && { portHolder: port.holder }),
+      port: port?.port ?? null,
+      ...(port?.holder && { portHolder: port.holder }),
     });
   } catch (err) {
     await releasePort(ctx.driver, port?.holder).catch(() => undefined);

@@ -42,10 +42,10 @@ export async function removeContainer(
     });
     failpoint('remove:marked');
     await releasePort(ctx.driver, s?.portHolder);
-    if (s?.run) {
-      ctx.driver.signal(s.run, 'SIGKILL');
-      await ctx.driver.releaseRun(s.run, c.paths, true);
-    }
+    // Anything but a clean steady state may have unrecorded processes (a killed create or start).
+    const thorough = view.status === 'broken' || !s || !['created', 'running', 'exited'].includes(s.status);
+    if (s?.run) ctx.driver.signal(s.run, 'SIGKILL');
+    if (s?.run || thorough) await ctx.driver.releaseRun(s?.run ?? { id: 'none' }, c.paths, thorough);
     if (c.config) await ctx.driver.releaseRootfs(c.paths, c.config.rootfs);
     else await ctx.driver.releaseRootfs(c.paths, { mode: 'overlay' });
     const mounts = ctx.driver.mountsUnder(c.paths.dir);

@@ -28,7 +28,7 @@ export async function startContainer(ctx: RuntimeContext, name: string): Promise
   let port = state.port;
   let holder = state.portHolder && ctx.driver.alive(state.portHolder) ? state.portHolder : undefined;
   if (!holder) {
-    const r = await reservePort(ctx.driver, port ?? undefined);
+    const r = await reservePort(ctx.driver, port ?? undefined, c.paths.dir);
     port = r.port;
     holder = r.holder;
   }

@@ -170,10 +170,11 @@ export class LinuxContainerDriver implements ContainerDriver {
       (r): r is ProcRef => r !== undefined && isAlive(r),
     );
     for (const r of refs) this.launcher.signal(r.pid, 'SIGKILL');
-    // A start killed before it recorded its processes left them blocked on the FIFO.
-    if (thorough) for (const pid of holdersOf(paths.block)) this.launcher.signal(pid, 'SIGKILL');
+    // An operation killed before it recorded its processes: a start's are blocked on the FIFO,
+    // a create's port holder keeps the container dir open.
+    if (thorough) for (const pid of holdersOf([paths.block, paths.dir])) this.launcher.signal(pid, 'SIGKILL');
     await this.cgroup(run)?.destroy();
-    for (let i = 0; i < 200 && refs.some((r) => isAlive(r)); i++) await sleep(10);
+    for (let i = 0; i < 1000 && refs.some((r) => isAlive(r)); i++) await sleep(2);
   }
 
   async startWatcher(run: RunRecord, timeoutMs: number, paths: ContainerPaths): Promise<ProcRef | undefined> {

@@ -24,10 +24,11 @@ export function isAlive(ref: ProcRef): boolean {
 }
 
 /**
- * Pids of the processes holding `file` open. Used to find what a start left behind when corral
- * was killed before it could record it: every process of that start holds its block FIFO.
+ * Pids of the processes holding any of `files` open. Used to find what an operation left behind
+ * when corral was killed before it could record it: every process of a start holds the block
+ * FIFO, and a port holder keeps its container's directory open.
  */
-export function holdersOf(file: string): number[] {
+export function holdersOf(files: readonly string[]): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
@@ -39,7 +40,7 @@ export function holdersOf(file: string): number[] {
     }
     for (const fd of fds) {
       try {
-        if (readlinkSync(`/proc/${entry}/fd/${fd}`) === file) {
+        if (files.includes(readlinkSync(`/proc/${entry}/fd/${fd}`))) {
           out.push(Number(entry));
           break;
         }
