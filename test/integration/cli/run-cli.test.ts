@@ -134,3 +134,35 @@ describe('corral capabilities (CLI)', () => {
     assert.match(human.stdout, /^ {2}memory\s+(kernel|userspace|unavailable)\s+/m);
   });
 });
+
+describe('corral run and signals (CLI)', () => {
+  it('passes Ctrl-C on to the command and exits with its status', async (t) => {
+    if (!requireOrSkip(t, linuxSandboxMissing())) return;
+    const { spawn } = await import('node:child_process');
+    const cli = path.resolve(import.meta.dirname, '../../../src/cli/main.ts');
+    const p = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--',
+        cli,
+        'run',
+        '--',
+        'sh',
+        '-c',
+        'trap "echo got-int; exit 3" INT; echo ready; sleep 20 & wait',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    while (!out.includes('ready')) await new Promise((r) => setTimeout(r, 20));
+    p.kill('SIGINT');
+    const [code] = (await new Promise((r) => p.on('close', (...a) => r(a)))) as [number];
+    assert.equal(out, 'ready\ngot-int\n');
+    assert.equal(code, 3);
+  });
+});
