@@ -161,7 +161,7 @@ describe('corral run and signals (CLI)', () => {
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     while (!out.includes('ready')) await new Promise((r) => setTimeout(r, 20));
     p.kill('SIGINT');
-    const [code] = (await new Promise((r) => p.on('close', (...a) => r(a)))) as [number];
+    const code = await new Promise<number | null>((r) => p.on('close', (c) => r(c)));
     assert.equal(out, 'ready\ngot-int\n');
     assert.equal(code, 3);
   });
