@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { cgroupsMissing, corral, linuxSandboxMissing } from '../../helpers/host.js';
+import { TEST_USER_UID, cgroupsMissing, corral, isRoot, linuxSandboxMissing } from '../../helpers/host.js';
 import { requireOrSkip } from '../../helpers/integration.js';
 
 describe('corral run (CLI)', () => {
@@ -164,5 +164,45 @@ describe('corral run and signals (CLI)', () => {
     const code = await new Promise<number | null>((r) => p.on('close', (c) => r(c)));
     assert.equal(out, 'ready\ngot-int\n');
     assert.equal(code, 3);
+  });
+});
+
+describe('corral run without cgroup access (CLI, as an unprivileged user)', () => {
+  it('refuses a limit it cannot enforce with exit 125, and runs with --best-effort listing it', async (t) => {
+    if (
+      !requireOrSkip(t, linuxSandboxMissing() ?? (isRoot ? undefined : 'needs root to switch to a test user'))
+    )
+      return;
+    const refused = await corral(['run', '--pids', '10', '--', 'true'], { asUser: true });
+    if (!/cannot be enforced/.test(refused.stderr) && refused.code === 0) {
+      // A host that delegates cgroups to every user can enforce it: nothing to refuse here.
+      t.skip('this host gives unprivileged users a cgroup with the pids controller');
+      return;
+    }
+    assert.equal(refused.code, 125, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /^corral: --pids cannot be enforced on this host: .+; fix: .+--best-effort/m,
+    );
+    const dir = mkdtempSync(path.join(tmpdir(), 'corral-be-'));
+    chmodSync(dir, 0o777);
+    const file = path.join(dir, 'r.json');
+    try {
+      const r = await corral(
+        ['run', '--pids', '10', '--best-effort', '--result-file', file, '--', 'id', '-u'],
+        { asUser: true },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), String(TEST_USER_UID));
+      assert.match(r.stderr, /^corral: warning: pids is not enforced: /m);
+      const result = JSON.parse(readFileSync(file, 'utf8'));
+      assert.deepEqual(
+        result.notEnforced.map((n: { limit: string }) => n.limit),
+        ['pids'],
+      );
+      assert.equal(result.limits.pids.enforcement, 'none');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

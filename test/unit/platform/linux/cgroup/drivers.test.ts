@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -160,18 +160,26 @@ describe('cgroup detection', () => {
       writeFileSync(path.join(user, 'cgroup.controllers'), 'cpu memory pids');
       writeFileSync(path.join(user, 'cgroup.subtree_control'), '');
       const own = process.getuid?.() ?? 0;
+      // systemd delegates user@UID.service to the user: make the fake tree look like that.
+      const uid = own === 0 ? 4242 : own;
+      if (own === 0) {
+        chownSync(user, uid, uid);
+        const d = detectCgroups({
+          mountinfo: line(root, 'cgroup2', 'rw'),
+          selfCgroup: '0::/user.slice/user@1000.service/app.slice\n',
+          uid: 4343,
+        });
+        assert.equal(d.driver, undefined, 'a subtree owned by someone else is not ours');
+        assert.match(d.problems[0]?.reason ?? '', /no subtree delegated to uid 4343/);
+      }
       const d = detectCgroups({
         mountinfo: line(root, 'cgroup2', 'rw'),
         selfCgroup: '0::/user.slice/user@1000.service/app.slice\n',
-        uid: own === 0 ? 4242 : own,
+        uid,
       });
-      if (own === 0) {
-        // The fake tree is owned by root, not by uid 4242: no delegation is found, and it says so.
-        assert.equal(d.driver, undefined);
-        assert.match(d.problems[0]?.reason ?? '', /no subtree delegated to uid 4242/);
-      } else {
-        assert.equal(d.driver?.version, 'v2');
-      }
+      assert.equal(d.driver?.version, 'v2');
+      assert.equal(d.driver?.base, path.join(user, 'corral'));
+      assert.deepEqual([...(d.driver?.controllers ?? [])].sort(), ['cpu', 'memory', 'pids']);
       const asRoot = detectCgroups({ mountinfo: line(root, 'cgroup2', 'rw'), selfCgroup: '0::/\n', uid: 0 });
       assert.equal(asRoot.driver?.version, 'v2');
       assert.equal(asRoot.driver?.base, path.join(root, 'corral'));
