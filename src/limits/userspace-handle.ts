@@ -155,8 +155,9 @@ export class UserspaceHandle implements ResourceHandle {
   private async kill(t: number, samples: readonly ProcessSample[], limit: number): Promise<void> {
     const event: KillEvent = { reason: 'memory', atMs: t, rssBytes: this.s.memoryBytes, limitBytes: limit };
     this.s = { ...this.s, killed: event };
-    await signalTree(this.parts.sampler, this.roots, 'SIGKILL', this.parts.signal, samples);
+    // Listeners first: whoever waits on the tree's exit must know why before it sees it.
     for (const l of this.listeners) l(event);
+    await signalTree(this.parts.sampler, this.roots, 'SIGKILL', this.parts.signal, samples);
   }
 
   private async throttle(samples: readonly ProcessSample[], pauseMs: number): Promise<void> {

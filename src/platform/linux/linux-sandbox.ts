@@ -165,7 +165,7 @@ export class LinuxSandbox implements RunningSandbox {
         cpuUserMs: watched ? Math.round(watched.cpuUserMs) : null,
         cpuSystemMs: watched ? Math.round(watched.cpuSystemMs) : null,
         peakMemoryBytes: watched ? watched.peakMemoryBytes : null,
-        oomKilled: this.watchdogKilled,
+        oomKilled: this.watchdogKilled || watched?.killed != null,
       };
     }
     const s = cgroup.stats();
@@ -174,7 +174,7 @@ export class LinuxSandbox implements RunningSandbox {
       cpuUserMs: s.cpuUserUs === null ? null : Math.round(s.cpuUserUs / 1000),
       cpuSystemMs: s.cpuSystemUs === null ? null : Math.round(s.cpuSystemUs / 1000),
       peakMemoryBytes: s.memoryPeakBytes ?? watched?.peakMemoryBytes ?? null,
-      oomKilled: this.oomSeen || s.oomKills > 0 || this.watchdogKilled,
+      oomKilled: this.oomSeen || s.oomKills > 0 || this.watchdogKilled || watched?.killed != null,
     };
   }
 }
