@@ -14,6 +14,8 @@ export interface ProcessSample {
   readonly cpuSystemMs: number;
   /** Resident memory; shared pages count once per process, so a tree's sum can overstate. */
   readonly rssBytes: number;
+  /** When it started, in the sampler's own terms: tells a process from a later one reusing its pid. */
+  readonly startTime?: string;
 }
 
 /** Reads the processes of a tree. Each OS has one under `src/platform/<os>/`. */

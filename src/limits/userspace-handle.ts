@@ -23,7 +23,9 @@ export interface MonitorParts {
  * SIGCONT. Release always resumes what it stopped.
  */
 export class UserspaceHandle implements ResourceHandle {
-  private readonly roots: number[] = [];
+  private roots: number[] = [];
+  /** Each root's start time as first sampled: a root whose pid comes back younger is not ours. */
+  private readonly rootStarts = new Map<number, string>();
   private readonly budget: CpuBudget | undefined;
   private readonly abort = new AbortController();
   private readonly listeners: ((e: KillEvent) => void)[] = [];
@@ -112,6 +114,7 @@ export class UserspaceHandle implements ResourceHandle {
       return false; // a failed sample is retried next interval
     }
     if (this.done) return false;
+    if (this.dropReusedRoots(samples)) return false;
     const t = clock.now();
     this.record(t, samples);
     const limit = this.config.memoryBytes;
@@ -123,6 +126,26 @@ export class UserspaceHandle implements ResourceHandle {
     if (pause <= 0 || samples.length === 0) return false;
     await this.throttle(samples, pause);
     return true;
+  }
+
+  /**
+   * A root that exited may have its pid reused by an unrelated process before release(): that
+   * process must never be stopped or killed. Returns whether a root was dropped (the sample is
+   * then discarded: it may hold the stranger's children).
+   */
+  private dropReusedRoots(samples: readonly ProcessSample[]): boolean {
+    let dropped = false;
+    for (const root of this.roots) {
+      const start = samples.find((p) => p.pid === root)?.startTime;
+      if (start === undefined) continue;
+      const first = this.rootStarts.get(root);
+      if (first === undefined) this.rootStarts.set(root, start);
+      else if (first !== start) {
+        this.roots = this.roots.filter((r) => r !== root);
+        dropped = true;
+      }
+    }
+    return dropped;
   }
 
   private record(t: number, samples: readonly ProcessSample[]): void {

@@ -46,15 +46,16 @@ export function fakeDarwinLauncher(options: FakeWrapperOptions = {}): FakeLaunch
   );
 }
 
-/** A sampler that reports each root as one process with the given figures. */
-export function fixedSampler(figures: { rssBytes?: number; cpuMs?: number } = {}): TreeSampler & {
-  rssBytes: number;
-} {
+/** A sampler that reports each live root as one process with the given figures. */
+export function fixedSampler(
+  figures: { rssBytes?: number; cpuMs?: number } = {},
+  alive: (pid: number) => boolean = () => true,
+): TreeSampler & { rssBytes: number } {
   const s = {
     source: 'fixed',
     rssBytes: figures.rssBytes ?? 1 << 20,
     sample: async (roots: readonly number[]): Promise<ProcessSample[]> =>
-      roots.map((pid) => ({
+      roots.filter(alive).map((pid) => ({
         pid,
         ppid: 1,
         pgid: pid,

@@ -11,6 +11,7 @@ interface FakeProc {
   cpuMs: number;
   lastT: number;
   stopped: boolean;
+  startTime: string | undefined;
 }
 
 /**
@@ -26,7 +27,14 @@ export class FakeTree implements TreeSampler {
 
   constructor(private readonly clock: FakeClock) {}
 
-  add(p: { pid: number; ppid?: number; pgid?: number; rate?: number; rssBytes?: number }): this {
+  add(p: {
+    pid: number;
+    ppid?: number;
+    pgid?: number;
+    rate?: number;
+    rssBytes?: number;
+    startTime?: string;
+  }): this {
     this.procs.set(p.pid, {
       pid: p.pid,
       ppid: p.ppid ?? 1,
@@ -36,6 +44,7 @@ export class FakeTree implements TreeSampler {
       cpuMs: 0,
       lastT: this.clock.now(),
       stopped: false,
+      startTime: p.startTime,
     });
     return this;
   }
@@ -73,7 +82,15 @@ export class FakeTree implements TreeSampler {
       seen.add(pid);
       const p = this.get(pid);
       this.advance(p);
-      out.push({ pid, ppid: p.ppid, pgid: p.pgid, cpuUserMs: p.cpuMs, cpuSystemMs: 0, rssBytes: p.rssBytes });
+      out.push({
+        pid,
+        ppid: p.ppid,
+        pgid: p.pgid,
+        cpuUserMs: p.cpuMs,
+        cpuSystemMs: 0,
+        rssBytes: p.rssBytes,
+        ...(p.startTime !== undefined && { startTime: p.startTime }),
+      });
       for (const c of this.procs.values()) if (c.ppid === pid) queue.push(c.pid);
     }
     return out;

@@ -65,8 +65,8 @@ export class DarwinBackend implements SandboxBackend {
     const real = this.options.realpath ?? ((p: string) => realpathSync.native(p));
     const rootfs = spec.rootfs === undefined ? undefined : real(spec.rootfs);
     const cwd = spec.workdir === '/' && rootfs ? rootfs : spec.workdir;
-    const envPath = spec.env.PATH ?? DEFAULT_PATH;
-    const program = resolveHostCommand(spec.command[0] as string, envPath, cwd);
+    const env = sandboxEnv(spec);
+    const program = resolveHostCommand(spec.command[0] as string, env.PATH ?? DEFAULT_PATH, cwd);
     const who = this.identity(spec);
     const fineGrainedIokit = spec.macos?.gpu && spec.macos.gpu !== 'none' ? await this.probeIokit() : false;
 
@@ -93,7 +93,7 @@ export class DarwinBackend implements SandboxBackend {
       leader = this.launcher.launch({
         file: wrapper.file,
         args: wrapper.args,
-        env: sandboxEnv(spec, workspace),
+        env: { ...env, ...workspaceEnv(spec, workspace) },
         cwd,
         ...(who.switched && { uid: who.uid, gid: who.gid }),
         stdin: options.stdin,
@@ -203,10 +203,16 @@ function networkPolicy(spec: ResolvedSpec): SeatbeltPolicy['network'] {
   return { mode: 'none' };
 }
 
+/** Homebrew's tools are where a Mac developer expects them, unless the spec set its own PATH. */
+const DARWIN_PATH = `/opt/homebrew/bin:/opt/homebrew/sbin:${DEFAULT_PATH}`;
+
+function sandboxEnv(spec: ResolvedSpec): Record<string, string> {
+  return { ...spec.env, ...(spec.env.PATH === DEFAULT_PATH && { PATH: DARWIN_PATH }) };
+}
+
 /** HOME and TMPDIR point into the private workspace unless the spec chose them. */
-function sandboxEnv(spec: ResolvedSpec, workspace: string): Record<string, string> {
+function workspaceEnv(spec: ResolvedSpec, workspace: string): Record<string, string> {
   return {
-    ...spec.env,
     // resolveSpec defaults HOME to /tmp, which the profile does not open on macOS.
     ...(spec.env.HOME === '/tmp' && { HOME: workspace }),
     ...(spec.env.TMPDIR === undefined && { TMPDIR: `${workspace}/` }),

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { signalTree } from '../../limits/tree-signals.js';
 import type { ResourceHandle, TreeSampler } from '../../limits/types.js';
-import type { LaunchedProcess, ProcessLauncher } from '../../process/types.js';
+import type { LaunchExit, LaunchedProcess, ProcessLauncher } from '../../process/types.js';
 import type {
   LimitReport,
   NotEnforced,
@@ -12,6 +12,14 @@ import type {
   SandboxUsage,
 } from '../../run/backend.js';
 import type { LimitName } from '../../spec/types.js';
+
+/** The leader is the command itself (through exec): a signal death has no exit code of its own. */
+function decode(e: LaunchExit): SandboxExit {
+  return {
+    exitCode: e.code ?? (e.signal ? 128 + (constants.signals[e.signal] ?? 0) : null),
+    signal: e.signal,
+  };
+}
 
 export interface DarwinSandboxParts {
   /** The wrapper shell, which became sandbox-exec, which became the command: one pid throughout. */
@@ -36,13 +44,15 @@ export class DarwinSandbox implements RunningSandbox {
   readonly exited: Promise<SandboxExit>;
   private finishing: Promise<SandboxUsage> | undefined;
   private watchdogKilled = false;
+  /** The leader has exited: its pid (and so its group id) may be reused; never signal -pid again. */
+  private gone = false;
 
   constructor(private readonly parts: DarwinSandboxParts) {
     this.pid = parts.leader.pid;
-    this.exited = parts.leader.exit.then((e) => ({
-      exitCode: e.code ?? (e.signal ? 128 + (constants.signals[e.signal] ?? 0) : null),
-      signal: e.signal,
-    }));
+    this.exited = parts.leader.exit.then((e) => {
+      this.gone = true;
+      return decode(e);
+    });
     parts.monitor.onKill(() => {
       this.watchdogKilled = true;
       this.signal('SIGKILL');
@@ -68,7 +78,7 @@ export class DarwinSandbox implements RunningSandbox {
   signal(signal: NodeJS.Signals): void {
     const { launcher, sampler } = this.parts;
     // The group first: one kill(2) reaches every member, including children forked a moment ago.
-    launcher.signal(-this.pid, signal);
+    if (!this.gone) launcher.signal(-this.pid, signal);
     void signalTree(sampler, [this.pid], signal, (pid, sig) => launcher.signal(pid, sig), undefined).catch(
       () => undefined,
     );
@@ -97,7 +107,7 @@ export class DarwinSandbox implements RunningSandbox {
     // Resumes anything the throttle stopped before the rest is killed.
     await monitor.release();
     // Nothing of the run may outlive it: whatever is left in the group or the tree goes.
-    launcher.signal(-this.pid, 'SIGKILL');
+    if (!this.gone) launcher.signal(-this.pid, 'SIGKILL');
     await signalTree(
       sampler,
       [this.pid],

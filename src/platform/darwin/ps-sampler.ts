@@ -5,7 +5,7 @@ import { PS_ARGS, PS_PATH, parsePs, type PsRow } from './ps.js';
 /**
  * Picks a sandbox's processes out of a ps listing. macOS has no pid namespace: an orphan is
  * reparented to launchd and leaves the tree, so besides the roots' descendants this keeps the
- * members of the process groups the roots lead, and every process ever seen in the tree (known
+ * members of the process groups the live roots lead, and every process ever seen in the tree (known
  * by pid and start time, so a reused pid is not mistaken for it). What escapes all three (a
  * daemon that double-forks and calls setsid before the first sample sees it) is not tracked.
  */
@@ -17,10 +17,19 @@ export function selectTree(
   const byPid = new Map(rows.map((r) => [r.pid, r]));
   const children = new Map<number, PsRow[]>();
   for (const r of rows) children.set(r.ppid, [...(children.get(r.ppid) ?? []), r]);
-  const rootSet = new Set(roots);
-  const seeds = rows.filter(
-    (r) => rootSet.has(r.pid) || rootSet.has(r.pgid) || known.get(r.pid) === r.started,
-  );
+  // A root counts while it is the process first seen under its pid. Its group counts while it
+  // lives, and after it died as long as no stranger holds its pid (a group id is only ever
+  // reused by a new process with that pid); that is how background children of a command that
+  // exited before any sample saw them are still found and ended.
+  const ours = (pid: number) => {
+    const row = byPid.get(pid);
+    const first = known.get(pid);
+    return row !== undefined && (first === undefined || first === row.started);
+  };
+  const groupIsOurs = (pid: number) => ours(pid) || (!byPid.has(pid) && known.has(pid));
+  const live = new Set(roots.filter(ours));
+  const groups = new Set(roots.filter(groupIsOurs));
+  const seeds = rows.filter((r) => live.has(r.pid) || groups.has(r.pgid) || known.get(r.pid) === r.started);
   const members = new Map<number, PsRow>();
   const queue = [...seeds];
   while (queue.length > 0) {
@@ -31,7 +40,8 @@ export function selectTree(
     queue.push(...(children.get(r.pid) ?? []));
   }
   for (const [pid, r] of members) known.set(pid, r.started);
-  for (const pid of known.keys()) if (!byPid.has(pid)) known.delete(pid);
+  // Forget the dead, except roots: their pid is what recognizes their group.
+  for (const pid of known.keys()) if (!byPid.has(pid) && !roots.includes(pid)) known.delete(pid);
   return [...members.values()].map((r) => ({
     pid: r.pid,
     ppid: r.ppid,
@@ -39,6 +49,7 @@ export function selectTree(
     cpuUserMs: Math.min(r.userMs, r.cpuMs),
     cpuSystemMs: Math.max(0, r.cpuMs - r.userMs),
     rssBytes: r.rssBytes,
+    startTime: r.started,
   }));
 }
 

@@ -17,6 +17,8 @@ export interface ProcStat {
   /** Own CPU time plus that of waited-for children (utime+cutime, stime+cstime), in ms. */
   readonly cpuUserMs: number;
   readonly cpuSystemMs: number;
+  /** Field 22, start time in clock ticks since boot. */
+  readonly startTime: string;
 }
 
 /** Parses /proc/PID/stat (proc(5)). The command name may hold spaces and parentheses. */
@@ -41,6 +43,7 @@ export function parseProcStat(text: string): ProcStat | undefined {
     pgid: num(5),
     cpuUserMs: (num(14) + num(16)) * TICK_MS,
     cpuSystemMs: (num(15) + num(17)) * TICK_MS,
+    startTime: f[22 - 3] ?? '',
   };
 }
 
@@ -85,6 +88,7 @@ export class ProcSampler implements TreeSampler {
         cpuUserMs: stat.cpuUserMs,
         cpuSystemMs: stat.cpuSystemMs,
         rssBytes: parseStatusRss(read(`${this.procRoot}/${pid}/status`) ?? ''),
+        startTime: stat.startTime,
       });
       queue.push(...childrenOf(pid, this.procRoot));
     }

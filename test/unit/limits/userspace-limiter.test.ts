@@ -133,6 +133,23 @@ describe('UserspaceLimiter: CPU throttle', () => {
   });
 });
 
+describe('UserspaceLimiter: the tree it watches', () => {
+  it('lets go of a root whose pid was reused by a younger process, never signalling it', async () => {
+    const { clock, tree, limiter } = setup();
+    tree.add({ pid: 100, pgid: 100, rate: 0.1, startTime: 'a' });
+    const h = limiter.apply({ cpus: 0.5, memoryBytes: 100 * MiB });
+    h.assign(100);
+    await clock.advance(1_000);
+    // The sandbox's root exits; an unrelated, busy, big process gets its pid.
+    tree.procs.delete(100);
+    tree.add({ pid: 100, pgid: 100, rate: 1, rssBytes: 500 * MiB, startTime: 'b' });
+    await clock.advance(5_000);
+    assert.deepEqual(tree.signals, []);
+    assert.equal(h.stats().killed, null);
+    await h.release();
+  });
+});
+
 describe('UserspaceLimiter: memory watchdog', () => {
   it('kills the whole tree within one interval of its RSS crossing the limit', async () => {
     const { clock, tree, limiter } = setup();

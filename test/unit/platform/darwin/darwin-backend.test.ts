@@ -23,7 +23,8 @@ after(() => rmSync(tmpRoot, { recursive: true, force: true }));
 function setup(wrapper: FakeWrapperOptions = {}, extra: { rssBytes?: number; clock?: FakeClock } = {}) {
   const launcher = fakeDarwinLauncher(wrapper);
   const tmpDir = mkdtempSync(path.join(tmpRoot, 'ws-'));
-  const sampler = fixedSampler({ rssBytes: extra.rssBytes ?? MiB });
+  // Like ps, it lists a process only while it exists (signal 0 asks the fake launcher).
+  const sampler = fixedSampler({ rssBytes: extra.rssBytes ?? MiB }, (pid) => launcher.signal(pid, 0));
   const backend = new DarwinBackend({
     launcher,
     tmpDir,
@@ -84,6 +85,7 @@ describe('DarwinBackend: the launch', () => {
     const ws = env.HOME as string;
     assert.ok(ws.startsWith(tmpDir) && existsSync(ws));
     assert.equal(env.TMPDIR, `${ws}/`);
+    assert.ok(env.PATH?.startsWith('/opt/homebrew/bin:'), `Homebrew on the default PATH: ${env.PATH}`);
     await proc.wait();
     assert.deepEqual(readdirSync(tmpDir), []);
   });
@@ -189,8 +191,9 @@ describe('DarwinBackend: signals and mounts', () => {
     );
     assert.equal(r.signal, 'SIGTERM');
     assert.equal(r.exitCode, 143);
-    // At the end, whatever is left of the group is killed.
-    assert.ok(launcher.signals.some((s) => s.pid === -leader && s.signal === 'SIGKILL'));
+    // The final sweep comes after the leader exited, when its pid may be reused: the group id
+    // is not signalled then, only processes the sampler still finds.
+    assert.ok(!launcher.signals.some((s) => s.pid === -leader && s.signal === 'SIGKILL'));
   });
 
   it('refuses tmpfs and binds to another path: macOS has no mount namespaces', async () => {

@@ -76,6 +76,24 @@ describe('selectTree', () => {
     assert.ok(!selectTree(rows, [4242], known).some((p) => p.pid === 4270));
   });
 
+  it("drops a root whose pid now belongs to a younger process, and that process's group", () => {
+    const known = new Map<number, string>([[4242, 'Mon Sep 21 00:00:00 2026']]);
+    const tree = selectTree(rows, [4242], known);
+    assert.ok(!tree.some((p) => p.pid === 4242 || p.pid === 4260), JSON.stringify(tree.map((p) => p.pid)));
+  });
+
+  it('still finds the group of a root that exited, so its background children can be ended', () => {
+    const known = new Map<number, string>([[4242, 'Tue Sep 22 09:15:03 2026']]);
+    const withoutRoot = parsePs(
+      LISTING.split('\n')
+        .filter((l) => !l.startsWith(' 4242 '))
+        .join('\n'),
+    );
+    const tree = selectTree(withoutRoot, [4242], known);
+    // 4250 and 4260 stayed in group 4242; 4251 descends from 4250.
+    assert.deepEqual(tree.map((p) => p.pid).sort(), [4250, 4251, 4260]);
+  });
+
   it('never includes launchd, even when asked for it', () => {
     assert.deepEqual(selectTree(rows, [1], new Map()), []);
   });

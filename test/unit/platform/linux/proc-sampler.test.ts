@@ -18,6 +18,7 @@ describe('parseProcStat (recorded /proc/PID/stat)', () => {
       pgid: 31316,
       cpuUserMs: 630,
       cpuSystemMs: 10,
+      startTime: '306925',
     });
   });
 
