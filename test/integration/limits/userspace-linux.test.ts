@@ -22,6 +22,9 @@ function missing(): string | undefined {
   if (!isRoot) return 'needs root to switch to an unprivileged uid (setpriv)';
   const setpriv = findHostTool('setpriv');
   if (!setpriv) return 'setpriv(1) is not installed (apt-get install util-linux)';
+  const readable = spawnSync(setpriv, [...asUser(), '/bin/sh', '-c', 'test -r "$1"', 'sh', FIXTURE]);
+  if (readable.status !== 0)
+    return `uid ${UID} cannot read the checkout (${FIXTURE}): make its directories world-searchable`;
   const bwrap = findHostTool('bwrap') as string;
   const r = spawnSync(setpriv, [...asUser(), bwrap, '--unshare-user', '--ro-bind', '/', '/', 'true']);
   if (r.status !== 0) return `bubblewrap cannot run as uid ${UID}: ${r.stderr.toString().trim()}`;
