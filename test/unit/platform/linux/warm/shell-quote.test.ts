@@ -21,9 +21,15 @@ describe('shell quoting for the parked launcher', () => {
 
   it('round-trips any argument list through /bin/sh', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: 'binary' }).map((s) => s.replaceAll('\0', '')), { maxLength: 6 }), (argv) => {
-        assert.deepEqual(shellArgv(shellCommand(argv)), argv);
-      }),
+      fc.property(
+        fc.array(
+          fc.string({ unit: 'binary' }).map((s) => s.replaceAll('\0', '')),
+          { maxLength: 6 },
+        ),
+        (argv) => {
+          assert.deepEqual(shellArgv(shellCommand(argv)), argv);
+        },
+      ),
       { numRuns: 60 },
     );
   });
