@@ -1,6 +1,7 @@
 import { UnsupportedError } from '../errors.js';
 import type { SandboxBackend } from '../run/backend.js';
 import type { ContainerDriver } from '../runtime/driver.js';
+import { DarwinBackend } from './darwin/darwin-backend.js';
 import { LinuxContainerDriver } from './linux/container/linux-driver.js';
 import { LinuxBackend } from './linux/linux-backend.js';
 
@@ -16,10 +17,12 @@ function createBackend(): SandboxBackend {
   switch (process.platform) {
     case 'linux':
       return new LinuxBackend();
+    case 'darwin':
+      return new DarwinBackend();
     default:
       throw new UnsupportedError(
         `corral has no sandbox backend for ${process.platform}`,
-        'run corral on Linux',
+        'run corral on Linux or macOS',
       );
   }
 }

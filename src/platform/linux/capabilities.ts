@@ -6,6 +6,7 @@ import { DEFAULT_SANDBOX_ID } from '../../spec/resolve.js';
 import type { CgroupDetection } from './cgroup/detect.js';
 import { runCgroupName } from './cgroup/gc.js';
 import { runProbe } from './probe.js';
+import { userspaceCapability } from './userspace-limits.js';
 
 export interface LinuxProbeInput {
   readonly cgroups: CgroupDetection;
@@ -105,6 +106,11 @@ export async function probeLinux(input: LinuxProbeInput): Promise<CapabilityRepo
   const problem = input.cgroups.problems[0];
   const cgroupCaps = probeCgroupLimits(input.cgroups);
   Object.assign(limits, cgroupCaps);
+  // What cgroups cannot hold here, the userspace monitors do (memory and cpus; never pids).
+  for (const limit of ['memory', 'cpus'] as const) {
+    const cap = limits[limit];
+    if (cap?.status === 'unavailable') limits[limit] = userspaceCapability(limit, cap);
+  }
 
   // --- rlimits: let prlimit set all of them on a real process.
   const rl = input.prlimitPath
@@ -125,6 +131,14 @@ export async function probeLinux(input: LinuxProbeInput): Promise<CapabilityRepo
           reason: rl.error,
           fix: 'apt-get install util-linux',
         };
+  isolation['core-dumps'] = rl.ok
+    ? { status: 'kernel', mechanism: 'rlimit RLIMIT_CORE=0 (soft and hard): sandboxes cannot dump core' }
+    : {
+        status: 'unavailable',
+        mechanism: 'rlimit RLIMIT_CORE',
+        reason: rl.error,
+        fix: 'apt-get install util-linux',
+      };
   limits.cpuTime = rlimit('RLIMIT_CPU (per process)');
   limits.nofile = rlimit('RLIMIT_NOFILE');
   limits.fsize = rlimit('RLIMIT_FSIZE');

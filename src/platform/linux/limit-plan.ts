@@ -4,6 +4,8 @@ import type { LimitName, ResolvedSpec } from '../../spec/types.js';
 import { formatBytes } from '../../spec/units.js';
 import type { CgroupDetection } from './cgroup/detect.js';
 import type { Cgroup, CgroupController, CgroupDriver } from './cgroup/types.js';
+import type { LimitKind } from '../../limits/types.js';
+import { userspaceLimitReport } from './userspace-limits.js';
 
 const CGROUP_LIMITS: readonly { limit: LimitName; controller: CgroupController; flag: string }[] = [
   { limit: 'memory', controller: 'memory', flag: '--memory' },
@@ -15,15 +17,24 @@ export interface LimitPlan {
   readonly limits: Partial<Record<LimitName, LimitReport>>;
   readonly notEnforced: NotEnforced[];
   readonly useCgroup: boolean;
+  /** Limits a userspace monitor must hold because no cgroup controller can. */
+  readonly userspace: LimitKind[];
 }
 
 /**
- * Decides, before anything starts, which cgroup limits this host can enforce: refuses the run
- * when one cannot be, unless bestEffort, in which case the report says what is missing.
+ * Decides, before anything starts, which cgroup limits this host can enforce. Where no cgroup
+ * controller can hold memory or cpus, a userspace monitor does, if `userspaceIntervalMs` says
+ * one may run (a one-shot run has corral resident; a detached container does not). Anything
+ * else missing refuses the run, unless bestEffort, in which case the report says what is missing.
  */
-export function planCgroupLimits(spec: ResolvedSpec, detection: CgroupDetection): LimitPlan {
+export function planCgroupLimits(
+  spec: ResolvedSpec,
+  detection: CgroupDetection,
+  userspaceIntervalMs: number | undefined,
+): LimitPlan {
   const limits: Partial<Record<LimitName, LimitReport>> = {};
   const notEnforced: NotEnforced[] = [];
+  const userspace: LimitKind[] = [];
   const requested = {
     memory: spec.limits.memoryBytes,
     cpus: spec.limits.cpus,
@@ -36,6 +47,12 @@ export function planCgroupLimits(spec: ResolvedSpec, detection: CgroupDetection)
       reason: `the cgroup ${controller} controller is not available`,
       fix: `enable the ${controller} controller`,
     };
+    if ((limit === 'memory' || limit === 'cpus') && userspaceIntervalMs !== undefined) {
+      // No honest userspace pids limit exists (a monitor sees forks too late); these two do.
+      limits[limit] = userspaceLimitReport(limit, spec, problem.reason, userspaceIntervalMs);
+      userspace.push(limit);
+      continue;
+    }
     if (!spec.bestEffort) {
       throw new UnsupportedError(
         `${flag} cannot be enforced on this host: ${problem.reason}`,
@@ -52,7 +69,7 @@ export function planCgroupLimits(spec: ResolvedSpec, detection: CgroupDetection)
     };
   }
   // A cgroup is used whenever one can be made, even with no limits: it is also the accounting.
-  return { limits, notEnforced, useCgroup: detection.driver !== undefined };
+  return { limits, notEnforced, useCgroup: detection.driver !== undefined, userspace };
 }
 
 /** Creates the sandbox's cgroup and writes its limits; records how each was applied in `limits`. */

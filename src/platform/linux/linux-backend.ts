@@ -8,6 +8,10 @@ import { findHostTool } from './host-tools.js';
 import { LinuxSandbox } from './linux-sandbox.js';
 import { launchSandbox, type LaunchTools } from './sandbox-launch.js';
 import { probeLinux } from './capabilities.js';
+// Userspace fallback for memory and cpus where no cgroup controller can hold them.
+import { DEFAULT_INTERVAL_MS } from '../../limits/config.js';
+import type { ResourceLimiter } from '../../limits/types.js';
+import { procLimiter } from './userspace-limits.js';
 
 export interface LinuxBackendOptions {
   readonly launcher?: ProcessLauncher;
@@ -21,6 +25,10 @@ export interface LinuxBackendOptions {
   readonly hostRoot?: string;
   /** How often to look for OOM kills on cgroup v1. Default 50 ms. */
   readonly oomPollMs?: number;
+  /** Holds memory and cpus when cgroups cannot. Default: the /proc-sampling userspace limiter. */
+  readonly userspaceLimiter?: ResourceLimiter;
+  /** Sampling interval of the userspace limiter. Default 500 ms. */
+  readonly userspaceIntervalMs?: number;
 }
 
 /** Linux: bubblewrap for isolation, cgroups and rlimits for limits. */
@@ -28,6 +36,7 @@ export class LinuxBackend implements SandboxBackend {
   readonly name = 'linux-bubblewrap';
   private readonly launcher: ProcessLauncher;
   private detection: CgroupDetection | undefined;
+  private userspace: ResourceLimiter | undefined;
 
   constructor(private readonly options: LinuxBackendOptions = {}) {
     this.launcher = options.launcher ?? new OsLauncher();
@@ -43,14 +52,17 @@ export class LinuxBackend implements SandboxBackend {
   }
 
   async start(spec: ResolvedSpec, options: BackendStartOptions): Promise<RunningSandbox> {
-    const launched = await launchSandbox(this.tools(), spec, {
-      stdin: options.stdin,
-      stdout: options.stdout,
-      stderr: options.stderr,
-      dieWithParent: options.dieWithParent ?? true,
-      ...(options.onReady && { onReady: options.onReady }),
-    });
-    const { bwrap, initPid, cgroup, limits, notEnforced } = launched;
+    const { bwrap, initPid, cgroup, limits, notEnforced, userspace } = await launchSandbox(
+      this.tools(),
+      spec,
+      {
+        stdin: options.stdin,
+        stdout: options.stdout,
+        stderr: options.stderr,
+        dieWithParent: options.dieWithParent ?? true,
+        ...(options.onReady && { onReady: options.onReady }),
+      },
+    );
     return new LinuxSandbox({
       bwrap,
       initPid,
@@ -58,6 +70,7 @@ export class LinuxBackend implements SandboxBackend {
       launcher: this.launcher,
       limits,
       notEnforced,
+      userspace,
       oomPollMs:
         cgroup?.version === 'v1' && spec.limits.memoryBytes !== undefined
           ? (this.options.oomPollMs ?? 50)
@@ -65,8 +78,11 @@ export class LinuxBackend implements SandboxBackend {
     });
   }
 
-  /** What every sandbox launch on this host needs (shared with the lifecycle runtime). */
-  tools(): LaunchTools {
+  /**
+   * What every sandbox launch on this host needs; shared with the lifecycle runtime, which passes
+   * `detached` to leave out the userspace monitor (no corral process stays to run it).
+   */
+  tools(detached = false): LaunchTools {
     return {
       launcher: this.launcher,
       cgroups: this.cgroups(),
@@ -75,17 +91,37 @@ export class LinuxBackend implements SandboxBackend {
       hostUid: this.options.hostUid,
       hostGid: this.options.hostGid,
       hostRoot: this.options.hostRoot,
+      ...(!detached && {
+        userspace: {
+          limiter: () => (this.userspace ??= this.options.userspaceLimiter ?? procLimiter()),
+          intervalMs: this.userspaceIntervalMs(),
+        },
+      }),
     };
+  }
+
+  private userspaceIntervalMs(): number {
+    return this.options.userspaceIntervalMs ?? DEFAULT_INTERVAL_MS;
   }
 
   private cgroups(): CgroupDetection {
     this.detection ??= this.options.cgroups ? this.options.cgroups() : detectCgroups();
     return this.detection;
   }
+  // Looked up once per backend: PATH searches are measurable on a path taken thousands of times.
+  private found: { bwrap: string | undefined; prlimit: string | undefined } | undefined;
   private bwrapPath(): string | undefined {
-    return this.options.bwrapPath ?? findHostTool('bwrap');
+    this.found ??= this.findTools();
+    return this.found.bwrap;
   }
   private prlimitPath(): string | undefined {
-    return this.options.prlimitPath ?? findHostTool('prlimit');
+    this.found ??= this.findTools();
+    return this.found.prlimit;
+  }
+  private findTools() {
+    return {
+      bwrap: this.options.bwrapPath ?? findHostTool('bwrap'),
+      prlimit: this.options.prlimitPath ?? findHostTool('prlimit'),
+    };
   }
 }

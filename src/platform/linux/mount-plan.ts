@@ -23,8 +23,9 @@ export interface MountPlan {
 
 /**
  * Orders every mount of the sandbox, and checks each target can exist on the read-only root.
- * `hide` adds host paths to hide (the lifecycle runtime's data dir, which holds other
- * containers' logs and root filesystems).
+ * `hide` adds host paths to hide (the lifecycle runtime's data dir, which holds other containers'
+ * logs and root filesystems); `writableRoot` mounts a rootfs read-write (a container's own
+ * copy-on-write view of an image; never the host root).
  */
 export function planMounts(
   spec: ResolvedSpec,
@@ -33,7 +34,6 @@ export function planMounts(
   writableRoot = false,
 ): MountPlan {
   const rootSource = spec.rootfs ?? hostRoot;
-  // Only a container's own copy-on-write view of an image is writable; never the host root.
   const writable = writableRoot && spec.rootfs !== undefined;
   const ops: MountOp[] = [{ kind: 'root', source: rootSource, ...(writable && { writable }) }];
   const base: MountOp[] = [
@@ -42,12 +42,12 @@ export function planMounts(
     { kind: 'tmpfs', target: '/tmp' },
   ];
   if (spec.rootfs === undefined) {
+    for (const p of hiddenPaths(hostRoot)) base.push({ kind: 'tmpfs', target: p });
     // A path under an empty tmpfs is hidden already; mounting over it would only reveal its name.
     const covered = (p: string) =>
       [...HIDDEN_HOST_PATHS, '/tmp'].some((h) => p === h || p.startsWith(`${h}/`));
-    for (const p of [...HIDDEN_HOST_PATHS, ...hide.filter((h) => !covered(h))]) {
-      if (existsSync(path.join(hostRoot, p))) base.push({ kind: 'tmpfs', target: p });
-    }
+    for (const p of hide)
+      if (!covered(p) && existsSync(path.join(hostRoot, p))) base.push({ kind: 'tmpfs', target: p });
   }
   const user: MountOp[] = [
     ...spec.tmpfs.map((target): MountOp => ({ kind: 'tmpfs', target })),
@@ -63,10 +63,23 @@ export function planMounts(
   const viewMounts: ViewMount[] = [];
   for (const op of ops.slice(1)) {
     if (op.kind === 'root') continue;
+    // On a writable root, bubblewrap creates missing mount points itself.
     if (!writable) checkTarget(new SandboxView(rootSource, viewMounts), op.target, spec.rootfs !== undefined);
     viewMounts.push(op.kind === 'bind' ? { kind: 'bind', target: op.target, source: op.source } : op);
   }
   return { ops, view: new SandboxView(rootSource, viewMounts) };
+}
+
+const hiddenCache = new Map<string, string[]>();
+
+/** Which of the hidden directories this host has (a mount point must exist on the read-only root). */
+function hiddenPaths(hostRoot: string): string[] {
+  let found = hiddenCache.get(hostRoot);
+  if (!found) {
+    found = HIDDEN_HOST_PATHS.filter((p) => existsSync(path.join(hostRoot, p)));
+    hiddenCache.set(hostRoot, found);
+  }
+  return found;
 }
 
 function depth(op: MountOp): number {

@@ -13,7 +13,9 @@ import { checkHostAccess, sandboxIdentity, type SandboxIdentity } from './identi
 import { createLimitedCgroup, planCgroupLimits } from './limit-plan.js';
 import { planMounts } from './mount-plan.js';
 import { checkWorkdir, resolveCommand } from './resolve-command.js';
-import { prlimitArgs, rlimitReports } from './rlimits.js';
+import { nofileArgs, rlimitReports, wrapperArgs } from './rlimits.js';
+import type { ResourceHandle, ResourceLimiter } from '../../limits/types.js';
+import { watchSandbox } from './userspace-limits.js';
 
 /** The host tools and settings every sandbox launch needs. */
 export interface LaunchTools {
@@ -24,6 +26,11 @@ export interface LaunchTools {
   readonly hostUid?: number | undefined;
   readonly hostGid?: number | undefined;
   readonly hostRoot?: string | undefined;
+  /**
+   * The monitor that holds memory and cpus where cgroups cannot, and its interval. Absent: such
+   * limits are refused (a detached container has no corral process to run a monitor).
+   */
+  readonly userspace?: { readonly limiter: () => ResourceLimiter; readonly intervalMs: number } | undefined;
 }
 
 export interface SandboxLaunchOptions {
@@ -63,6 +70,8 @@ export interface LaunchedSandbox {
   readonly limits: Partial<Record<LimitName, LimitReport>>;
   readonly notEnforced: NotEnforced[];
   readonly identity: SandboxIdentity;
+  /** The userspace monitor holding memory/cpus where cgroups cannot (one-shot runs only). */
+  readonly userspace: ResourceHandle | undefined;
 }
 
 /**
@@ -88,7 +97,11 @@ export async function launchSandbox(
       'apt-get install bubblewrap (or dnf install bubblewrap)',
     );
   }
-  const { limits, notEnforced, useCgroup } = planCgroupLimits(spec, tools.cgroups);
+  const { limits, notEnforced, useCgroup, userspace } = planCgroupLimits(
+    spec,
+    tools.cgroups,
+    tools.userspace?.intervalMs,
+  );
   const rlimits = rlimitReports(spec.limits);
   if (!prlimitPath && Object.keys(rlimits).length > 0) {
     const fix = 'apt-get install util-linux (it provides prlimit)';
@@ -106,14 +119,17 @@ export async function launchSandbox(
   const pipes = options.blockFd === undefined ? 2 : 1;
   const blockFd = options.blockFd === undefined ? 4 : 3 + pipes;
   const statusFd = options.statusFd === undefined ? undefined : 3 + pipes + extraFds.length - 1;
+  const bwrapArgs = buildBwrapArgs(spec, mounts.ops, {
+    infoFd: 3,
+    blockFd,
+    dieWithParent: options.dieWithParent,
+    ...(statusFd !== undefined && { statusFd }),
+  });
   const bwrap = launcher.launch({
-    file: bwrapPath,
-    args: buildBwrapArgs(spec, mounts.ops, {
-      infoFd: 3,
-      blockFd,
-      dieWithParent: options.dieWithParent,
-      ...(statusFd !== undefined && { statusFd }),
-    }),
+    // Through prlimit when it is there: the rlimits are in place before bwrap even starts
+    // (prlimit execs bwrap: same pid, same start time).
+    file: prlimitPath ?? bwrapPath,
+    args: prlimitPath ? [...wrapperArgs(spec.limits), '--', bwrapPath, ...bwrapArgs] : bwrapArgs,
     env: spec.env,
     // bwrap runs as the sandbox uid, which may not be able to enter corral's own cwd.
     cwd: '/',
@@ -128,6 +144,7 @@ export async function launchSandbox(
   });
   let cgroup: Cgroup | undefined;
   let initPid: number | undefined;
+  let watch: ResourceHandle | undefined;
   try {
     options.onLaunch?.(bwrap);
     // bwrap is creating namespaces and mounts meanwhile; the cgroup is ready before it is.
@@ -141,14 +158,18 @@ export async function launchSandbox(
     initPid = await readChildPid(bwrap, info);
     // The init is held before exec (--block-fd): limits apply before the command's first instruction.
     cgroup?.addProcess(initPid);
-    if (prlimitPath) await setRlimits(launcher, prlimitPath, initPid, spec, who);
+    if (prlimitPath && spec.limits.nofile !== undefined)
+      await setNofile(launcher, prlimitPath, initPid, spec.limits.nofile, who);
+    if (tools.userspace && userspace.length > 0)
+      watch = watchSandbox(tools.userspace.limiter(), spec, userspace, initPid, tools.userspace.intervalMs);
     options.onLimits?.(limits, notEnforced);
     const cg = cgroup;
     await options.onReady?.({ initPid, cgroupName: cg?.name, cgroupProcs: () => cg?.procs() ?? [] });
     if (options.blockFd === undefined) await release(block as NodeJS.WritableStream);
     else writeSync(options.blockFd, 'x');
-    return { bwrap, initPid, cgroup, limits, notEnforced, identity: who };
+    return { bwrap, initPid, cgroup, limits, notEnforced, identity: who, userspace: watch };
   } catch (err) {
+    await watch?.release();
     if (initPid !== undefined) launcher.signal(initPid, 'SIGKILL');
     // The cgroup kill catches anything already moved in.
     bwrap.kill('SIGKILL');
@@ -158,11 +179,15 @@ export async function launchSandbox(
   }
 }
 
-async function setRlimits(
+/**
+ * RLIMIT_NOFILE cannot wrap bubblewrap (it needs descriptors of its own to build the sandbox), so
+ * it is set on the held init.
+ */
+async function setNofile(
   launcher: ProcessLauncher,
   prlimitPath: string,
   pid: number,
-  spec: ResolvedSpec,
+  nofile: number,
   who: SandboxIdentity,
 ): Promise<void> {
   // prlimit runs as the sandbox uid: changing another uid's limits needs CAP_SYS_RESOURCE,
@@ -171,7 +196,7 @@ async function setRlimits(
     file: prlimitPath,
     cwd: '/',
     ...(who.switched && { uid: who.uid, gid: who.gid }),
-    args: prlimitArgs(pid, spec.limits),
+    args: nofileArgs(pid, nofile),
     env: { PATH: DEFAULT_PATH, LANG: 'C' },
     stdin: 'ignore',
     stdout: 'ignore',

@@ -20,7 +20,7 @@ import { LinuxBackend, type LinuxBackendOptions } from '../linux-backend.js';
 import { decodeBwrapExit } from '../linux-sandbox.js';
 import { runProbe } from '../probe.js';
 import { childrenOf, descendantsOf } from '../proc-tree.js';
-import { rlimitOptions } from '../rlimits.js';
+import { wrapperArgs } from '../rlimits.js';
 import { launchSandbox } from '../sandbox-launch.js';
 import { readExitCode } from './bwrap-status.js';
 import { buildExecArgv } from './exec-args.js';
@@ -77,7 +77,7 @@ export class LinuxContainerDriver implements ContainerDriver {
     let refs: { bwrap: ProcRef; init: ProcRef } | undefined;
     let bwrapPid = -1;
     let planned: Pick<DriverRun, 'limits' | 'notEnforced'> = { limits: {}, notEnforced: [] };
-    const launched = await launchSandbox(this.backend.tools(), req.spec, {
+    const launched = await launchSandbox(this.backend.tools(true), req.spec, {
       stdin: 'ignore',
       stdout: req.stdoutFd,
       stderr: req.stderrFd,
@@ -224,7 +224,10 @@ export class LinuxContainerDriver implements ContainerDriver {
     const argv = buildExecArgv({
       tools: { sh, nsenter, prlimit: findHostTool('prlimit'), setpriv: findHostTool('setpriv') },
       cgroupProcs: cg ? cg.procsFiles() : [],
-      rlimits: rlimitOptions(spec.limits),
+      rlimits: [
+        ...wrapperArgs(spec.limits),
+        ...(spec.limits.nofile === undefined ? [] : [`--nofile=${spec.limits.nofile}:${spec.limits.nofile}`]),
+      ],
       initPid: init.pid,
       uid: who.switched ? who.uid : undefined,
       gid: who.switched ? who.gid : undefined,
