@@ -5,7 +5,7 @@ import { DEFAULT_INTERVAL_MS } from '../../limits/config.js';
 import type { ProcessLauncher } from '../../process/types.js';
 import { DEFAULT_SANDBOX_ID } from '../../spec/resolve.js';
 // An OS-neutral helper (a host program with a hard timeout) that happens to live beside Linux.
-import { runProbe } from '../linux/probe.js';
+import { runProbe } from '../probe.js';
 import { NPROC_REASON, userspaceMechanism } from './darwin-limits.js';
 import { PS_PATH, parseCpuTime } from './ps.js';
 import { SH_PATH } from './rlimit-wrapper.js';

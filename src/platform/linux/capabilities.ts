@@ -5,7 +5,7 @@ import type { ProcessLauncher } from '../../process/types.js';
 import { DEFAULT_SANDBOX_ID } from '../../spec/resolve.js';
 import type { CgroupDetection } from './cgroup/detect.js';
 import { runCgroupName } from './cgroup/gc.js';
-import { runProbe } from './probe.js';
+import { runProbe } from '../probe.js';
 import { userspaceCapability } from './userspace-limits.js';
 
 export interface LinuxProbeInput {
