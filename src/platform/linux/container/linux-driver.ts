@@ -18,7 +18,7 @@ import { findHostTool } from '../host-tools.js';
 import { sandboxIdentity } from '../identity.js';
 import { LinuxBackend, type LinuxBackendOptions } from '../linux-backend.js';
 import { decodeBwrapExit } from '../linux-sandbox.js';
-import { runProbe } from '../probe.js';
+import { runProbe } from '../../probe.js';
 import { childrenOf, descendantsOf } from '../proc-tree.js';
 import { wrapperArgs } from '../rlimits.js';
 import { launchSandbox } from '../sandbox-launch.js';

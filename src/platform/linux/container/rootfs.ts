@@ -4,7 +4,7 @@ import type { ProcessLauncher } from '../../../process/types.js';
 import type { ContainerPaths } from '../../../runtime/paths.js';
 import type { RootfsRecord } from '../../../runtime/types.js';
 import { findHostTool } from '../host-tools.js';
-import { runProbe } from '../probe.js';
+import { runProbe } from '../../probe.js';
 
 /** Characters overlayfs's option parser would split a path on. */
 const UNSAFE_FOR_OPTIONS = /[,:\\\n]/;
