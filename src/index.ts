@@ -62,3 +62,33 @@ export type { SeatbeltPolicy, NetworkPolicy, GpuPolicy } from './platform/darwin
 export type { PathStyle } from './platform/darwin/profile-paths.js';
 export type { MacosSpec } from './spec/schema.js';
 export type { MacosOptions } from './spec/types.js';
+// Lifecycle runtime (containers).
+export { openRuntime, Runtime, type RuntimeOptions } from './runtime/runtime.js';
+export {
+  CreatedContainer,
+  RunningContainer,
+  ExitedContainer,
+  type ContainerHandle,
+} from './runtime/handles.js';
+export type {
+  ContainerStatus,
+  ContainerState,
+  ContainerOutcome,
+  ContainerInfo,
+  ContainerStats,
+  ExitReason,
+  RootfsRecord,
+  ProcRef,
+} from './runtime/types.js';
+export type { CreateOptions } from './runtime/ops/create.js';
+export type { StopOptions } from './runtime/ops/stop.js';
+export type { RemoveOptions } from './runtime/ops/remove.js';
+export type { ExecOptions, ExecResult } from './runtime/ops/exec.js';
+export type { LogLine, LogsOptions } from './runtime/logs.js';
+export type { StatsOptions } from './runtime/stats.js';
+export type { ImageInfo } from './runtime/images.js';
+export type { ContainerDriver } from './runtime/driver.js';
+export { FakeContainerDriver, type FakeDriverOptions, type FakeProgram } from './runtime/fake-driver.js';
+export { LinuxContainerDriver } from './platform/linux/container/linux-driver.js';
+export { defaultDataDir } from './runtime/data-dir.js';
+export { NoSuchContainerError, ExistsError } from './errors.js';
