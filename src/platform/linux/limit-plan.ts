@@ -53,9 +53,14 @@ export function planCgroupLimits(
       userspace.push(limit);
       continue;
     }
+    // A userspace monitor could hold it for a run, but a detached container has no corral to run one.
+    const detached =
+      (limit === 'memory' || limit === 'cpus') && userspaceIntervalMs === undefined
+        ? ' (and a detached container has no corral process to run the userspace monitor)'
+        : '';
     if (!spec.bestEffort) {
       throw new UnsupportedError(
-        `${flag} cannot be enforced on this host: ${problem.reason}`,
+        `${flag} cannot be enforced on this host: ${problem.reason}${detached}`,
         `${problem.fix}; or pass --best-effort to run without it`,
         { limit },
       );

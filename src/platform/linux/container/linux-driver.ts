@@ -220,6 +220,14 @@ export class LinuxContainerDriver implements ContainerDriver {
         'apt-get install util-linux',
       );
     const who = sandboxIdentity(spec, this.options.hostUid, this.options.hostGid);
+    if (!who.switched) {
+      // bubblewrap nests the sandbox's user namespace inside the one that owns its pid, mount and
+      // other namespaces; only root may join those after entering the inner one.
+      throw new UnsupportedError(
+        'exec into a container needs corral to run as root: an unprivileged process cannot join the namespaces bubblewrap created for it',
+        'run corral as root (containers then run as the unprivileged uid 2000000000)',
+      );
+    }
     const cg = this.cgroup(run);
     const argv = buildExecArgv({
       tools: { sh, nsenter, prlimit: findHostTool('prlimit'), setpriv: findHostTool('setpriv') },
