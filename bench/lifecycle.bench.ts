@@ -169,6 +169,24 @@ async function idleMemory(): Promise<void> {
     `  runtime memory per container: RSS ${(rss / IDLE).toFixed(0)} KiB, PSS ${(pss / IDLE).toFixed(0)} KiB, private ${(priv / IDLE).toFixed(0)} KiB`,
   );
   for (const n of names) await rt.remove(n, { force: true });
+
+  // The opt-in per-line timestamps keep one logger per running container: its cost.
+  let lrss = 0;
+  let lpriv = 0;
+  for (const n of names) {
+    await rt.create(n, { command: ['sleep', '600'] }, { logTimestamps: true });
+    await rt.start(n);
+    const state = JSON.parse(readFileSync(path.join(dataDir, 'containers', n, 'state.json'), 'utf8')) as {
+      run?: { logger?: { pid: number } };
+    };
+    const m = mem(state.run?.logger?.pid as number);
+    lrss += m.rss;
+    lpriv += m.priv;
+  }
+  console.log(
+    `  with --log-timestamps, one perl logger per container: RSS ${(lrss / IDLE).toFixed(0)} KiB, private ${(lpriv / IDLE).toFixed(0)} KiB (measured over ${IDLE})`,
+  );
+  for (const n of names) await rt.remove(n, { force: true });
 }
 
 async function main(): Promise<void> {

@@ -55,14 +55,13 @@ export async function* readLogs(
       { value: options.since },
     );
   try {
-    for (const r of readers) {
-      r.seek(options.tail === undefined ? 0 : r.tailOffset(options.tail));
-      yield* filter(r.readLines(false), options.since);
-    }
-    if (!options.follow) {
-      for (const r of readers) yield* filter(r.readLines(true), options.since);
-      return;
-    }
+    for (const r of readers) r.seek(options.tail === undefined ? 0 : r.tailOffset(options.tail));
+    // With times on both streams the lines interleave as they were written; without, they cannot.
+    const timed = readers.every((r) => r.times.known);
+    const flush = !options.follow;
+    if (timed) yield* filter(merge(readers.map((r) => r.readLines(flush))), options.since);
+    else for (const r of readers) yield* filter(r.readLines(flush), options.since);
+    if (!options.follow) return;
     let wake: (() => void) | undefined;
     const watchers: FSWatcher[] = [];
     for (const r of readers) {
@@ -93,6 +92,23 @@ export async function* readLogs(
     }
   } finally {
     for (const r of readers) r.close();
+  }
+}
+
+/** Merges time-ordered line streams by time (a line without one goes first, as it was read). */
+function* merge(streams: Iterator<LogLine>[]): Generator<LogLine> {
+  const heads = streams.map((s) => s.next());
+  for (;;) {
+    let best = -1;
+    heads.forEach((h, i) => {
+      if (h.done) return;
+      const b = heads[best];
+      if (best === -1 || (b && !b.done && (h.value.time ?? '') < (b.value.time ?? ''))) best = i;
+    });
+    if (best === -1) return;
+    const h = heads[best] as IteratorYieldResult<LogLine>;
+    yield h.value;
+    heads[best] = (streams[best] as Iterator<LogLine>).next();
   }
 }
 

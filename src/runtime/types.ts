@@ -59,6 +59,8 @@ export interface ContainerConfig {
   readonly createdAt: string;
   readonly spec: ResolvedSpec;
   readonly rootfs: RootfsRecord;
+  /** A logger stamps each chunk of output with the time it arrived (create --log-timestamps). */
+  readonly logTimestamps?: boolean;
 }
 
 /** One start of a container, as recorded in state.json. */
@@ -74,6 +76,8 @@ export interface RunRecord {
   readonly notEnforced?: readonly NotEnforced[];
   /** The timeout watcher, when the spec has a wall-clock timeout. */
   readonly watcher?: ProcRef;
+  /** The output logger, for containers created with log timestamps. */
+  readonly logger?: ProcRef;
   /** Set by stop, so the outcome can say the user asked for it. */
   readonly stopRequestedAt?: string;
 }

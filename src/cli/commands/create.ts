@@ -22,5 +22,9 @@ export function registerCreate(program: Command, ctx: CliContext): void {
 export function addContainerOptions(cmd: Command): Command {
   return cmd
     .option('--name <name>', 'container name (default: generated)')
-    .option('--image <image>', 'run on a copy-on-write view of an image (see corral image import)');
+    .option('--image <image>', 'run on a copy-on-write view of an image (see corral image import)')
+    .option(
+      '--log-timestamps',
+      'record when each output line was written (logs -t, --since); keeps a small logger process per running container',
+    );
 }

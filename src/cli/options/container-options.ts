@@ -17,6 +17,7 @@ export function resolveCreate(
       cwd: io.cwd,
       hostEnv: io.env,
       ...(typeof opts.image === 'string' && { image: opts.image }),
+      ...(opts.logTimestamps === true && { logTimestamps: true }),
     },
   };
 }

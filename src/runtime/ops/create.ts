@@ -5,6 +5,7 @@ import type { SandboxSpec } from '../../spec/schema.js';
 import type { RuntimeContext } from '../context.js';
 import { failpoint } from '../failpoints.js';
 import { loadImage } from '../images.js';
+import { checkLogger } from '../logger.js';
 import { validateName } from '../names.js';
 import { releasePort, reservePort, type PortReservation } from '../ports.js';
 import { writeConfig, writeState } from '../store.js';
@@ -17,6 +18,12 @@ export interface CreateOptions {
   readonly cwd?: string;
   /** Where LANG and TERM come from when the spec does not set them. Default: `process.env`. */
   readonly hostEnv?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Record when each line was written, for `logs --timestamps` and `since`. Costs one small
+   * resident logger process per running container. Default false: no process of corral's
+   * stays with a container, and lines have no time.
+   */
+  readonly logTimestamps?: boolean;
 }
 
 /**
@@ -40,6 +47,7 @@ export async function createContainer(
     ...(options.cwd !== undefined && { cwd: options.cwd }),
     ...(options.hostEnv !== undefined && { hostEnv: options.hostEnv }),
   });
+  if (options.logTimestamps) await checkLogger(ctx.driver.launcher);
   ctx.ensureLayout();
   const paths = ctx.paths(name);
   using _lock = await ctx.lock(name, 'create');
@@ -74,7 +82,14 @@ export async function createContainer(
       ...(port?.holder && { portHolder: port.holder }),
     });
     failpoint('create:rootfs');
-    writeConfig(paths, { version: 1, name, createdAt: new Date().toISOString(), spec, rootfs });
+    writeConfig(paths, {
+      version: 1,
+      name,
+      createdAt: new Date().toISOString(),
+      spec,
+      rootfs,
+      ...(options.logTimestamps && { logTimestamps: true }),
+    });
     writeState(paths, {
       status: 'created',
       port: port?.port ?? null,

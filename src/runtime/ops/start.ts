@@ -1,6 +1,8 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import { StateError } from '../../errors.js';
+import { DEFAULT_SANDBOX_ID } from '../../spec/resolve.js';
 import type { ResolvedSpec } from '../../spec/types.js';
+import { startLogger, type StartedLogger } from '../logger.js';
 import type { Loaded, RuntimeContext } from '../context.js';
 import { failpoint } from '../failpoints.js';
 import { releasePort, reservePort } from '../ports.js';
@@ -49,14 +51,16 @@ export async function startContainer(ctx: RuntimeContext, name: string): Promise
     fds.push(fd);
     return fd;
   };
+  let logger: StartedLogger | undefined;
   try {
     const append = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
-    const stdoutFd = open(c.paths.stdout, append);
-    const stderrFd = open(c.paths.stderr, append);
+    if (c.config.logTimestamps) logger = startLogger(ctx.driver, c.paths, loggerIdentity(c.config.spec));
+    const stdoutFd = logger?.stdoutFd ?? open(c.paths.stdout, append);
+    const stderrFd = logger?.stderrFd ?? open(c.paths.stderr, append);
     const statusFd = open(c.paths.status, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC);
     // Read-write: bwrap then holds a writer too, so the FIFO never reads EOF if we die.
     const blockFd = open(c.paths.block, constants.O_RDWR);
-    let ready: RunRecord = run;
+    let ready: RunRecord = logger?.ref ? { ...run, logger: logger.ref } : run;
     const started = await ctx.driver.start({
       spec: runSpec(c.config.spec, c.config.rootfs.path, port),
       paths: c.paths,
@@ -68,7 +72,7 @@ export async function startContainer(ctx: RuntimeContext, name: string): Promise
       hide: [ctx.dataDir],
       writableRoot: c.config.rootfs.mode === 'overlay' || c.config.rootfs.mode === 'copy',
       onReady: async ({ bwrap, init, limits, notEnforced }) => {
-        ready = { ...run, bwrap, init, limits, notEnforced };
+        ready = { ...ready, bwrap, init, limits, notEnforced };
         const timeoutMs = c.config?.spec.limits.timeoutMs;
         const watcher =
           timeoutMs === undefined ? undefined : await ctx.driver.startWatcher(ready, timeoutMs, c.paths);
@@ -91,6 +95,7 @@ export async function startContainer(ctx: RuntimeContext, name: string): Promise
       },
     });
   } catch (err) {
+    if (logger?.ref) ctx.driver.launcher.signal(logger.ref.pid, 'SIGKILL');
     // The driver has killed what it launched; go back to what the container was.
     writeState(c.paths, {
       status: state.status === 'exited' ? 'exited' : 'created',
@@ -102,7 +107,14 @@ export async function startContainer(ctx: RuntimeContext, name: string): Promise
     throw err;
   } finally {
     for (const fd of fds) closeSync(fd);
+    logger?.close();
   }
+}
+
+/** The logger runs as the sandbox's uid when corral is root: it needs no privilege at all. */
+function loggerIdentity(spec: ResolvedSpec): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  return { uid: spec.user?.uid ?? DEFAULT_SANDBOX_ID, gid: spec.user?.gid ?? DEFAULT_SANDBOX_ID };
 }
 
 /** The spec as the sandbox gets it: the image's root, and the port in PORT and CORRAL_PORT. */

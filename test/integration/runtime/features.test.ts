@@ -193,6 +193,36 @@ describe('container features (real kernel)', () => {
     await env.rt.remove('rf');
   });
 
+  it('with --log-timestamps, stamps each line with when it was written and interleaves the streams', async (t) => {
+    if (!requireOrSkip(t, missing())) return;
+    const { rt } = env;
+    await rt.create(
+      'lt',
+      { command: ['sh', '-c', `echo a; sleep 0.3; echo b >&2; sleep 0.3; echo c # ${tag}`] },
+      { logTimestamps: true },
+    );
+    const before = Date.now();
+    await rt.start('lt');
+    await rt.wait('lt');
+    const lines: { text: string; time?: string; stream: string }[] = [];
+    for await (const l of rt.logs('lt')) lines.push(l);
+    assert.deepEqual(
+      lines.map((l) => `${l.stream}:${l.text}`),
+      ['stdout:a', 'stderr:b', 'stdout:c'],
+    );
+    const times = lines.map((l) => Date.parse(l.time ?? 'x'));
+    assert.ok(
+      times.every((x) => x >= before - 5 && x <= Date.now()),
+      `times ${lines.map((l) => l.time).join(', ')}`,
+    );
+    assert.ok((times[1] as number) - (times[0] as number) >= 250, 'b was written about 300 ms after a');
+    assert.ok((times[2] as number) - (times[1] as number) >= 250, 'c was written about 300 ms after b');
+    const since: string[] = [];
+    for await (const l of rt.logs('lt', { since: new Date((times[1] as number) - 1) })) since.push(l.text);
+    assert.deepEqual(since, ['b', 'c']);
+    await rt.remove('lt');
+  });
+
   it('reports a wall-clock timeout and an OOM kill as the reasons, with no corral process watching', async (t) => {
     if (!requireOrSkip(t, missing())) return;
     const { rt } = env;

@@ -175,6 +175,10 @@ export class LinuxContainerDriver implements ContainerDriver {
     if (thorough) for (const pid of holdersOf([paths.block, paths.dir])) this.launcher.signal(pid, 'SIGKILL');
     await this.cgroup(run)?.destroy();
     for (let i = 0; i < 1000 && refs.some((r) => isAlive(r)); i++) await sleep(2);
+    // The logger ends by itself once every writer is gone, after writing what it had read.
+    const logger = run.logger;
+    for (let i = 0; logger && i < 500 && isAlive(logger); i++) await sleep(2);
+    if (logger && isAlive(logger)) this.launcher.signal(logger.pid, 'SIGKILL');
   }
 
   async startWatcher(run: RunRecord, timeoutMs: number, paths: ContainerPaths): Promise<ProcRef | undefined> {
