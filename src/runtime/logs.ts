@@ -74,9 +74,8 @@ export async function* readLogs(
     options.signal?.addEventListener('abort', () => wake?.(), { once: true });
     try {
       for (;;) {
-        const running = ['running', 'stopping', 'starting', 'created', 'creating'].includes(
-          deriveState(ctx, ctx.load(name)).status,
-        );
+        // Like docker: a follow ends when the container is not (or no longer) running.
+        const running = ['running', 'stopping', 'starting'].includes(deriveState(ctx, ctx.load(name)).status);
         for (const r of readers) yield* filter(r.readLines(!running), options.since);
         if (!running || options.signal?.aborted) return;
         await new Promise<void>((resolve) => {

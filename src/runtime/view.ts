@@ -37,8 +37,7 @@ export function deriveState(ctx: RuntimeContext, c: Loaded, locked = false): Con
       if (busy) return { status: 'starting', busy };
       // The starter died. If it had already let the command run, the container is simply running.
       const run = s.run;
-      if (run?.bwrap && ctx.driver.alive(run.bwrap) && ctx.driver.mainPid(run) !== undefined)
-        return runningState(ctx, c, run, undefined);
+      if (run && released(ctx, c, run)) return runningState(ctx, c, run, undefined);
       return {
         status: 'broken',
         problem: `its start was interrupted (the corral process starting it died); start it again or remove it: corral start ${c.name} / corral rm ${c.name}`,
@@ -47,6 +46,16 @@ export function deriveState(ctx: RuntimeContext, c: Loaded, locked = false): Con
     case 'running':
       return runningState(ctx, c, s.run as RunRecord, busy);
   }
+}
+
+/**
+ * Whether an interrupted start had let the command run: it runs now (the init has a child), or
+ * it ran and bubblewrap reported its exit.
+ */
+export function released(ctx: RuntimeContext, c: Loaded, run: RunRecord): boolean {
+  if (!run.bwrap) return false;
+  if (ctx.driver.alive(run.bwrap)) return ctx.driver.mainPid(run) !== undefined;
+  return ctx.driver.readExitCode(c.paths) !== undefined;
 }
 
 function runningState(

@@ -91,8 +91,9 @@ export async function execInContainer(
     p.stdin.on('error', () => undefined);
     p.stdin.end(typeof input === 'string' || input instanceof Uint8Array ? input : undefined);
   }
-  const out = collect(p.stdout);
-  const err = collect(p.stderr);
+  const cap = spec.limits.outputBytes;
+  const out = collect(p.stdout, cap);
+  const err = collect(p.stderr, cap);
   const abort = () => p.kill('SIGKILL');
   options.signal?.addEventListener('abort', abort, { once: true });
   try {
@@ -106,10 +107,16 @@ export async function execInContainer(
   }
 }
 
-function collect(stream: Readable | null): Promise<string> {
+/** Keeps the first `cap` bytes (the container's output cap) and drains the rest. */
+function collect(stream: Readable | null, cap: number): Promise<string> {
   if (!stream) return Promise.resolve('');
   const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
+  let size = 0;
+  stream.on('data', (c: Buffer) => {
+    if (size >= cap) return;
+    chunks.push(c.subarray(0, cap - size));
+    size += Math.min(c.length, cap - size);
+  });
   return new Promise((resolve, reject) => {
     stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     stream.on('error', reject);

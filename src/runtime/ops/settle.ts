@@ -1,7 +1,7 @@
 import type { Loaded, RuntimeContext } from '../context.js';
 import { writeState } from '../store.js';
 import type { StateFile } from '../types.js';
-import { observeExit } from '../view.js';
+import { observeExit, released } from '../view.js';
 
 /**
  * Brings state.json up to date with what happened while no corral process was looking, and
@@ -23,7 +23,7 @@ export async function settle(ctx: RuntimeContext, c: Loaded): Promise<StateFile 
   if (s.status === 'starting') {
     const run = s.run;
     // A start cut short after the command was let run: it runs with all its limits; adopt it.
-    if (run?.bwrap && run.init && ctx.driver.alive(run.bwrap) && ctx.driver.mainPid(run) !== undefined) {
+    if (run && released(ctx, c, run)) {
       const next: StateFile = {
         status: 'running',
         port: s.port,

@@ -71,6 +71,19 @@ describe('crash recovery (fake driver)', () => {
     assert.equal(rt.state('a').outcome?.signal, 'SIGTERM');
   });
 
+  it('keeps the outcome of a command that ran and ended after its start was cut short', async () => {
+    env = fakeRuntime({ program: (io) => io.exit(5) });
+    const { rt } = env;
+    await rt.create('quick', { command: ['x'] });
+    await rt.start('quick');
+    const s = readState(env, 'quick');
+    writeState(env, 'quick', { ...s, status: 'starting', previous: 'created' });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(rt.state('quick').outcome?.exitCode, 5);
+    await rt.start('quick');
+    assert.equal((await rt.wait('quick')).exitCode, 5);
+  });
+
   it('shows a removal cut short as broken, and a second rm finishes it', async () => {
     env = fakeRuntime();
     const { rt, leftovers } = env;
