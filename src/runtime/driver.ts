@@ -44,6 +44,10 @@ export interface DriverRun {
 export interface DriverExecOptions {
   readonly env: Readonly<Record<string, string>>;
   readonly workdir: string;
+  /** The container sees the host root (so host tools are at their usual paths inside it). */
+  readonly hostRoot: boolean;
+  /** A seccomp program (struct sock_filter array) to load on the command. */
+  readonly seccomp?: Uint8Array;
   readonly stdin: StdioTarget;
   readonly stdout: StdioTarget;
   readonly stderr: StdioTarget;

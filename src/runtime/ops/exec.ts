@@ -17,6 +17,11 @@ export interface ExecOptions {
   readonly stderr?: 'capture' | 'inherit' | 'ignore';
   /** Aborting kills the exec'd command. */
   readonly signal?: AbortSignal;
+  /**
+   * A seccomp program (a `struct sock_filter` array, as bwrap --seccomp takes it) loaded on the
+   * command. A container that runs under a filter refuses exec without one. Default: none.
+   */
+  readonly seccomp?: Uint8Array;
 }
 
 export interface ExecResult {
@@ -83,6 +88,8 @@ export async function execInContainer(
   const p = ctx.driver.exec(run, spec, command, {
     env,
     workdir: options.workdir ?? spec.workdir,
+    hostRoot: c.config.rootfs.mode === 'host',
+    ...(options.seccomp && { seccomp: options.seccomp }),
     stdin: input === 'inherit' || input === 'ignore' ? input : 'pipe',
     stdout: outMode === 'capture' ? 'pipe' : outMode,
     stderr: errMode === 'capture' ? 'pipe' : errMode,

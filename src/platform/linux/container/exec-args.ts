@@ -55,3 +55,32 @@ export function buildExecArgv(input: ExecArgvInput): { file: string; args: strin
     ],
   };
 }
+
+/**
+ * A nested bubblewrap run inside the container's namespaces: a user namespace of its own (the
+ * only way for an unprivileged process to load a filter and drop its bounding set), the
+ * container's very mounts bound over themselves, and the seccomp program from `fd`.
+ */
+export function seccompStage(bwrap: string, workdir: string, fd: number): string[] {
+  return [
+    bwrap,
+    '--unshare-user',
+    '--bind',
+    '/',
+    '/',
+    '--dev-bind',
+    '/dev',
+    '/dev',
+    '--bind',
+    '/proc',
+    '/proc',
+    '--cap-drop',
+    'ALL',
+    '--die-with-parent',
+    '--chdir',
+    workdir,
+    '--seccomp',
+    String(fd),
+    '--',
+  ];
+}

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LaunchError, StateError, UnsupportedError } from '../../../errors.js';
+import { LaunchError, UnsupportedError } from '../../../errors.js';
 import type { LaunchedProcess } from '../../../process/types.js';
 import type { SandboxUsage } from '../../../run/backend.js';
 import type {
@@ -15,16 +15,14 @@ import { DEFAULT_PATH } from '../../../spec/resolve.js';
 import type { ResolvedSpec } from '../../../spec/types.js';
 import type { Cgroup } from '../cgroup/types.js';
 import { findHostTool } from '../host-tools.js';
-import { sandboxIdentity } from '../identity.js';
 import { LinuxBackend, type LinuxBackendOptions } from '../linux-backend.js';
 import { decodeBwrapExit } from '../linux-sandbox.js';
 import { runProbe } from '../../probe.js';
 import { childrenOf, descendantsOf } from '../proc-tree.js';
-import { wrapperArgs } from '../rlimits.js';
 import { launchSandbox } from '../sandbox-launch.js';
 import { readExitCode } from './bwrap-status.js';
-import { buildExecArgv } from './exec-args.js';
-import { holdersOf, identify, isAlive, seccompMode } from './proc-identity.js';
+import { execInContainer } from './exec.js';
+import { holdersOf, identify, isAlive } from './proc-identity.js';
 import { isMountPoint, mountsUnder, prepareRootfs, releaseRootfs } from './rootfs.js';
 import { watcherArgs } from './timeout-watcher.js';
 
@@ -205,55 +203,18 @@ export class LinuxContainerDriver implements ContainerDriver {
     command: readonly string[],
     opts: DriverExecOptions,
   ): LaunchedProcess {
-    const init = run.init && isAlive(run.init) ? run.init : undefined;
-    if (!init) throw new StateError('cannot exec: the container is not running');
-    const main = childrenOf(init.pid)[0];
-    // nsenter cannot load the container's seccomp filter after joining it; rather than run the
-    // command with fewer restrictions than the container, refuse.
-    if ([init.pid, main].some((pid) => pid !== undefined && seccompMode(pid) === 2)) {
-      throw new UnsupportedError(
-        'cannot exec: the container runs under a seccomp filter that exec cannot apply to a new process yet',
-        'run the command as part of the container (or create it with --seccomp none)',
-      );
-    }
-    const sh = findHostTool('sh');
-    const nsenter = findHostTool('nsenter');
-    if (!sh || !nsenter)
-      throw new UnsupportedError(
-        'exec needs nsenter(1) and sh, which are not installed',
-        'apt-get install util-linux',
-      );
-    const who = sandboxIdentity(spec, this.options.hostUid, this.options.hostGid);
-    if (!who.switched) {
-      // bubblewrap nests the sandbox's user namespace inside the one that owns its pid, mount and
-      // other namespaces; only root may join those after entering the inner one.
-      throw new UnsupportedError(
-        'exec into a container needs corral to run as root: an unprivileged process cannot join the namespaces bubblewrap created for it',
-        'run corral as root (containers then run as the unprivileged uid 2000000000)',
-      );
-    }
-    const cg = this.cgroup(run);
-    const argv = buildExecArgv({
-      tools: { sh, nsenter, prlimit: findHostTool('prlimit'), setpriv: findHostTool('setpriv') },
-      cgroupProcs: cg ? cg.procsFiles() : [],
-      rlimits: [
-        ...wrapperArgs(spec.limits),
-        ...(spec.limits.nofile === undefined ? [] : [`--nofile=${spec.limits.nofile}:${spec.limits.nofile}`]),
-      ],
-      initPid: init.pid,
-      uid: who.switched ? who.uid : undefined,
-      gid: who.switched ? who.gid : undefined,
-      workdir: opts.workdir,
+    return execInContainer(
+      {
+        launcher: this.launcher,
+        cgroup: this.cgroup(run),
+        hostUid: this.options.hostUid,
+        hostGid: this.options.hostGid,
+      },
+      run,
+      spec,
       command,
-    });
-    return this.launcher.launch({
-      ...argv,
-      env: opts.env,
-      cwd: '/',
-      stdin: opts.stdin,
-      stdout: opts.stdout,
-      stderr: opts.stderr,
-    });
+      opts,
+    );
   }
 
   private cgroup(run: RunRecord): Cgroup | undefined {
