@@ -48,7 +48,7 @@ async function viaLifecycle(i: number): Promise<{ first: number; teardown: numbe
   await firstLine(log);
   const first = performance.now() - t0;
   const t1 = performance.now();
-  await rt.stop(name, { graceMs: 10_000 });
+  await rt.stop(name, { grace: 10_000 });
   await rt.remove(name);
   return { first, teardown: performance.now() - t1 };
 }

@@ -21,8 +21,8 @@ export interface LogsOptions {
   readonly tail?: number;
   /** Keep reading as the container writes, until it stops. Default false. */
   readonly follow?: boolean;
-  /** Only lines written at or after this time (needs per-line timestamps). */
-  readonly since?: Date;
+  /** Only lines written at or after this time: a Date, an ISO string or ms since the epoch (needs per-line timestamps). */
+  readonly since?: Date | string | number;
   /** Which streams. Default both. */
   readonly stream?: 'stdout' | 'stderr' | 'both';
   /** Ends a follow early. */
@@ -45,10 +45,15 @@ export async function* readLogs(
     throw new ConfigError('tail', `logs: tail must be a whole number of lines, got ${options.tail}`, {
       value: options.tail,
     });
+  const since = options.since === undefined ? undefined : new Date(options.since);
+  if (since && Number.isNaN(since.getTime()))
+    throw new ConfigError('since', `logs: since is not a time: ${JSON.stringify(options.since)}`, {
+      value: options.since,
+    });
   const which = options.stream ?? 'both';
   const streams = (['stdout', 'stderr'] as const).filter((s) => which === 'both' || which === s);
   const readers = streams.map((s) => new LineReader(s, s === 'stdout' ? c.paths.stdout : c.paths.stderr));
-  if (options.since && readers.some((r) => !r.times.known && r.size() > 0))
+  if (since && readers.some((r) => !r.times.known && r.size() > 0))
     throw new ConfigError(
       'since',
       `logs --since needs per-line timestamps, and ${name} has none (create it with --log-timestamps)`,
@@ -59,8 +64,8 @@ export async function* readLogs(
     // With times on both streams the lines interleave as they were written; without, they cannot.
     const timed = readers.every((r) => r.times.known);
     const flush = !options.follow;
-    if (timed) yield* filter(merge(readers.map((r) => r.readLines(flush))), options.since);
-    else for (const r of readers) yield* filter(r.readLines(flush), options.since);
+    if (timed) yield* filter(merge(readers.map((r) => r.readLines(flush))), since);
+    else for (const r of readers) yield* filter(r.readLines(flush), since);
     if (!options.follow) return;
     let wake: (() => void) | undefined;
     const watchers: FSWatcher[] = [];
@@ -76,7 +81,7 @@ export async function* readLogs(
       for (;;) {
         // Like docker: a follow ends when the container is not (or no longer) running.
         const running = ['running', 'stopping', 'starting'].includes(deriveState(ctx, ctx.load(name)).status);
-        for (const r of readers) yield* filter(r.readLines(!running), options.since);
+        for (const r of readers) yield* filter(r.readLines(!running), since);
         if (!running || options.signal?.aborted) return;
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, 200);

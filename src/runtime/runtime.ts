@@ -69,7 +69,7 @@ export class Runtime {
     return new RunningContainer(this, name);
   }
 
-  /** SIGTERM to the whole tree, SIGKILL after `graceMs` (default 10 s). No effect unless running. */
+  /** SIGTERM to the whole tree, SIGKILL after `grace` (default 10s). No effect unless running. */
   async stop(name: string, options: StopOptions = {}): Promise<void> {
     await stopContainer(this.ctx, name, options);
   }

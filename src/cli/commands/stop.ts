@@ -16,7 +16,7 @@ export function registerStop(program: Command, ctx: CliContext): void {
           value: opts.time,
         });
       await forEachName(ctx, names, async (name) => {
-        await ctx.runtime().stop(name, { graceMs: seconds * 1000 });
+        await ctx.runtime().stop(name, { grace: seconds * 1000 });
         ctx.io.stdout.write(`${name}\n`);
       });
     });

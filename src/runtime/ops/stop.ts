@@ -3,14 +3,18 @@ import { ConfigError, StateError } from '../../errors.js';
 import type { Loaded, RuntimeContext } from '../context.js';
 import { failpoint } from '../failpoints.js';
 import { parseSignal } from '../signals.js';
+import { parseDuration } from '../../spec/units.js';
 import { writeState } from '../store.js';
 import type { RunRecord } from '../types.js';
 import { deriveState } from '../view.js';
 import { settle } from './settle.js';
 
 export interface StopOptions {
-  /** How long the processes get to exit after SIGTERM before SIGKILL. Default 10 s (docker's). */
-  readonly graceMs?: number;
+  /**
+   * How long the processes get to exit after SIGTERM before SIGKILL: a duration (`'5s'`,
+   * `'500ms'`) or milliseconds; 0 kills at once. Default `'10s'` (docker's).
+   */
+  readonly grace?: string | number;
 }
 
 /**
@@ -23,11 +27,7 @@ export async function stopContainer(
   name: string,
   options: StopOptions = {},
 ): Promise<void> {
-  const graceMs = options.graceMs ?? 10_000;
-  if (!Number.isFinite(graceMs) || graceMs < 0)
-    throw new ConfigError('grace', `stop: the grace period must be 0 or more milliseconds, got ${graceMs}`, {
-      value: graceMs,
-    });
+  const graceMs = options.grace === undefined ? 10_000 : parseGrace(options.grace);
   using _lock = await ctx.lock(name, 'stop');
   const loaded = ctx.load(name);
   const state = await settle(ctx, loaded);
@@ -59,6 +59,19 @@ export function killContainer(ctx: RuntimeContext, name: string, signal: string 
       status: state.status,
     });
   ctx.driver.signal(run, sig);
+}
+
+function parseGrace(raw: string | number): number {
+  const ms = raw === 0 || raw === '0' ? 0 : parseDuration(raw);
+  if (ms === undefined || !Number.isFinite(ms) || ms < 0 || ms > 24 * 3_600_000)
+    throw new ConfigError(
+      'grace',
+      `stop: the grace period must be a duration from 0 to 24h (e.g. 10s), got ${JSON.stringify(raw)}`,
+      {
+        value: raw,
+      },
+    );
+  return ms;
 }
 
 /** Resolves true once the run has ended, false if it still runs after `ms`. */

@@ -99,7 +99,7 @@ describe('container features (real kernel)', () => {
     await env.rt.exec('lf', ['touch', '/tmp/go']);
     for (let i = 0; i < 100 && !out.includes('third'); i++) await sleep(50);
     assert.equal(out, 'first\nsecond\nthird\n');
-    await env.rt.stop('lf', { graceMs: 1000 });
+    await env.rt.stop('lf', { grace: 1000 });
     assert.equal(await closed, 0, 'logs -f returns once the container has stopped');
     await env.rt.remove('lf');
   });

@@ -46,7 +46,7 @@ describe('lifecycle at scale (real kernel)', () => {
     for (let i = 0; i < names.length; i += 10) {
       await Promise.all(
         names.slice(i, i + 10).map(async (name) => {
-          await rt.stop(name, { graceMs: 2000 });
+          await rt.stop(name, { grace: 2000 });
           assert.equal(rt.state(name).outcome?.signal, 'SIGTERM');
           await rt.remove(name);
         }),

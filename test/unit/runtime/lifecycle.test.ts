@@ -22,7 +22,7 @@ describe('container lifecycle (fake driver)', () => {
     const running = await created.start();
     assert.equal(rt.state('web').status, 'running');
     assert.equal(typeof running.pid, 'number');
-    const exited = await running.stop({ graceMs: 1000 });
+    const exited = await running.stop({ grace: 1000 });
     assert.deepEqual(
       { ...exited.outcome, finishedAt: undefined },
       { exitCode: 143, signal: 'SIGTERM', reason: 'signal', finishedAt: undefined },
@@ -41,9 +41,9 @@ describe('container lifecycle (fake driver)', () => {
     await rt.stop('a');
     assert.equal(rt.state('a').status, 'created');
     await rt.start('a');
-    await rt.stop('a', { graceMs: 100 });
+    await rt.stop('a', { grace: 100 });
     const first = rt.state('a');
-    await rt.stop('a', { graceMs: 100 });
+    await rt.stop('a', { grace: 100 });
     assert.deepEqual(rt.state('a'), first);
   });
 
@@ -52,7 +52,7 @@ describe('container lifecycle (fake driver)', () => {
     await rt.create('stubborn', { command: ['x'] });
     await rt.start('stubborn');
     const t0 = performance.now();
-    await rt.stop('stubborn', { graceMs: 150 });
+    await rt.stop('stubborn', { grace: 150 });
     const elapsed = performance.now() - t0;
     assert.ok(elapsed >= 140, `stopped after ${elapsed} ms, before the grace period`);
     const s = rt.state('stubborn');

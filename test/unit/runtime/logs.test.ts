@@ -58,7 +58,7 @@ describe('container logs (fake driver)', () => {
     io.stdout('after 2');
     await sleep(300);
     assert.deepEqual(seen, ['before', 'after 1', 'after 2']);
-    await env.rt.stop('f', { graceMs: 100 });
+    await env.rt.stop('f', { grace: 100 });
     await following;
   });
 

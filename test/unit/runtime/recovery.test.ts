@@ -67,7 +67,7 @@ describe('crash recovery (fake driver)', () => {
     const s = readState(env, 'a');
     writeState(env, 'a', { ...s, status: 'starting', previous: 'created' });
     assert.equal(rt.state('a').status, 'running');
-    await rt.stop('a', { graceMs: 100 });
+    await rt.stop('a', { grace: 100 });
     assert.equal(rt.state('a').outcome?.signal, 'SIGTERM');
   });
 
@@ -140,7 +140,7 @@ describe('concurrent operations (fake driver)', () => {
     const ops: Promise<unknown>[] = [];
     for (let i = 0; i < 8; i++) {
       ops.push(rt.start('busy'));
-      ops.push(rt.stop('busy', { graceMs: 50 }));
+      ops.push(rt.stop('busy', { grace: 50 }));
       ops.push(rt.kill('busy', 'SIGTERM').catch(() => undefined));
     }
     const settled = await Promise.allSettled(ops);
