@@ -1,0 +1,72 @@
+import type { TraceEvent } from './types.js';
+
+/**
+ * A per-consumer buffer behind `tracer.events()`. It is bounded: a consumer that stops reading
+ * must not grow corral's memory without limit, so past `capacity` events are dropped and the
+ * consumer is told once, with a `lost` event, when it catches up.
+ */
+export class EventQueue implements AsyncIterableIterator<TraceEvent> {
+  private readonly buffer: TraceEvent[] = [];
+  private waiting: ((r: IteratorResult<TraceEvent>) => void) | undefined;
+  private dropped = 0;
+  private ended = false;
+
+  constructor(
+    private readonly capacity: number,
+    private readonly sandbox: () => string,
+    private readonly onClose: () => void,
+  ) {}
+
+  push(event: TraceEvent): void {
+    if (this.ended) return;
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w({ value: event, done: false });
+      return;
+    }
+    if (this.buffer.length >= this.capacity) {
+      this.dropped++;
+      return;
+    }
+    this.buffer.push(event);
+  }
+
+  /** No more events: the consumer drains what is buffered, then sees the end. */
+  end(): void {
+    this.ended = true;
+    if (this.waiting && this.buffer.length === 0 && this.dropped === 0) {
+      this.waiting({ value: undefined, done: true });
+      this.waiting = undefined;
+    }
+  }
+
+  next(): Promise<IteratorResult<TraceEvent>> {
+    if (this.dropped > 0 && this.buffer.length === 0) {
+      const lost: TraceEvent = {
+        type: 'lost',
+        timestamp: new Date().toISOString(),
+        sandbox: this.sandbox(),
+        reason: `${this.dropped} events dropped: this consumer read too slowly (buffer ${this.capacity})`,
+      };
+      this.dropped = 0;
+      return Promise.resolve({ value: lost, done: false });
+    }
+    const head = this.buffer.shift();
+    if (head) return Promise.resolve({ value: head, done: false });
+    if (this.ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  return(): Promise<IteratorResult<TraceEvent>> {
+    this.buffer.length = 0;
+    this.dropped = 0;
+    this.end();
+    this.onClose();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
