@@ -77,9 +77,14 @@ export class ConnectorHub {
     if (this.users > 0 || !r) return;
     // Detached first: a tracer starting meanwhile gets a fresh reader, not this closing one.
     this.reader = undefined;
+    const exited = new Promise<void>((resolve) => r.worker.once('exit', () => resolve()));
     await this.ask(r, { op: 'close' }, 'closed');
     r.dead = true;
-    await r.worker.terminate();
+    // The reader ends on its own once its socket is closed; terminate() is only the fallback,
+    // since terminating a thread inside the native netlink module aborts the process.
+    const fallback = setTimeout(() => void r.worker.terminate(), 2000);
+    await exited;
+    clearTimeout(fallback);
   }
 
   private boot(): Reader {

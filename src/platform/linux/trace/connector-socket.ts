@@ -43,6 +43,9 @@ export async function openConnectorSocket(options: ConnectorSocketOptions): Prom
   const sock: RawNetlinkSocket = new RawNetlinkSocket(NETLINK_CONNECTOR, {
     recvBufferSize: options.receiveBuffer,
     sendBufferSize: 0,
+    // One recvmsg per event instead of a peek and a read: proc events are 52-76 bytes.
+    messagePeeking: false,
+    msgBufferSize: 512,
   });
   let closed = false;
   const closeNow = () => {

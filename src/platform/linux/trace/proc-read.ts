@@ -1,4 +1,4 @@
-import { readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readlinkSync } from 'node:fs';
 import type { ArgvCapture } from '../../../trace/types.js';
 
 export interface ExecInfo {
@@ -15,6 +15,30 @@ function tryRead(path: string): Buffer | undefined {
   } catch {
     return undefined;
   }
+}
+
+const scratch = Buffer.alloc(64 << 10);
+
+/**
+ * /proc/PID/cmdline as fast as it can be read: one open, one read into a reused buffer, one
+ * close (readFileSync also stats and grows a buffer). Long command lines take the slow path.
+ */
+function readCmdline(pid: number): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${pid}/cmdline`, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const n = readSync(fd, scratch, 0, scratch.length, 0);
+    if (n < scratch.length) return Buffer.from(scratch.subarray(0, n));
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+  return tryRead(`/proc/${pid}/cmdline`);
 }
 
 function tryLink(path: string): string | null {
@@ -37,7 +61,7 @@ export function splitCmdline(raw: Buffer): string[] {
  * 15-character name survives, and the argv is reported as not captured.
  */
 export function readExecInfo(pid: number): ExecInfo {
-  const raw = tryRead(`/proc/${pid}/cmdline`);
+  const raw = readCmdline(pid);
   const exe = tryLink(`/proc/${pid}/exe`);
   const cwd = tryLink(`/proc/${pid}/cwd`);
   if (raw && raw.length > 0) {
