@@ -6,7 +6,9 @@ import type { TraceEvent } from './types.js';
  * consumer is told once, with a `lost` event, when it catches up.
  */
 export class EventQueue implements AsyncIterableIterator<TraceEvent> {
-  private readonly buffer: TraceEvent[] = [];
+  private buffer: TraceEvent[] = [];
+  // Index of the next event to hand out: shift() on a long array costs O(n) per call.
+  private head = 0;
   private waiting: ((r: IteratorResult<TraceEvent>) => void) | undefined;
   private dropped = 0;
   private ended = false;
@@ -25,7 +27,7 @@ export class EventQueue implements AsyncIterableIterator<TraceEvent> {
       w({ value: event, done: false });
       return;
     }
-    if (this.buffer.length >= this.capacity) {
+    if (this.size() >= this.capacity) {
       this.dropped++;
       return;
     }
@@ -35,14 +37,14 @@ export class EventQueue implements AsyncIterableIterator<TraceEvent> {
   /** No more events: the consumer drains what is buffered, then sees the end. */
   end(): void {
     this.ended = true;
-    if (this.waiting && this.buffer.length === 0 && this.dropped === 0) {
+    if (this.waiting && this.size() === 0 && this.dropped === 0) {
       this.waiting({ value: undefined, done: true });
       this.waiting = undefined;
     }
   }
 
   next(): Promise<IteratorResult<TraceEvent>> {
-    if (this.dropped > 0 && this.buffer.length === 0) {
+    if (this.dropped > 0 && this.size() === 0) {
       const lost: TraceEvent = {
         type: 'lost',
         timestamp: new Date().toISOString(),
@@ -52,14 +54,25 @@ export class EventQueue implements AsyncIterableIterator<TraceEvent> {
       this.dropped = 0;
       return Promise.resolve({ value: lost, done: false });
     }
-    const head = this.buffer.shift();
-    if (head) return Promise.resolve({ value: head, done: false });
+    if (this.size() > 0) {
+      const value = this.buffer[this.head++] as TraceEvent;
+      if (this.head > 1024 && this.head * 2 > this.buffer.length) {
+        this.buffer = this.buffer.slice(this.head);
+        this.head = 0;
+      }
+      return Promise.resolve({ value, done: false });
+    }
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => (this.waiting = resolve));
   }
 
+  private size(): number {
+    return this.buffer.length - this.head;
+  }
+
   return(): Promise<IteratorResult<TraceEvent>> {
-    this.buffer.length = 0;
+    this.buffer = [];
+    this.head = 0;
     this.dropped = 0;
     this.end();
     this.onClose();

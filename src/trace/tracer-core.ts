@@ -41,7 +41,11 @@ export abstract class TracerCore implements Tracer {
     } catch (err) {
       this.state = 'stopped';
       this.endQueues();
-      await this.close().catch(() => undefined);
+      // Released here, once: a later stop() has nothing left to do.
+      this.stopping = this.close()
+        .catch(() => undefined)
+        .then(() => this.counts());
+      await this.stopping;
       throw err;
     }
   }

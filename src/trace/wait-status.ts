@@ -1,8 +1,9 @@
 import { constants } from 'node:os';
 
-const SIGNAL_NAMES = new Map<number, string>(
-  Object.entries(constants.signals).map(([name, n]) => [n, name] as [number, string]),
-);
+// Some numbers have two names (SIGABRT/SIGIOT, SIGCHLD/SIGCLD): the first listed is the usual one.
+const SIGNAL_NAMES = new Map<number, string>();
+for (const [name, n] of Object.entries(constants.signals))
+  if (!SIGNAL_NAMES.has(n)) SIGNAL_NAMES.set(n, name);
 
 export interface DecodedStatus {
   readonly exitCode: number | null;

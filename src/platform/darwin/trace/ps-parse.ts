@@ -12,8 +12,8 @@ export interface PsRow {
   readonly commandLine: string;
 }
 
-// lstart is always 24 characters: "%a %b %e %H:%M:%S %Y".
-const ROW = /^\s*(\d+)\s+(\d+)\s+([A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4})\s?(.*)$/;
+// lstart is always 24 characters, "%a %b %e %H:%M:%S %Y"; macOS pads its column with spaces.
+const ROW = /^\s*(\d+)\s+(\d+)\s+([A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4})\s*(.*)$/;
 
 /** Parses `ps -axww -o pid=,ppid=,lstart=,command=`; lines that do not fit are skipped. */
 export function parsePs(output: string): PsRow[] {
@@ -56,12 +56,13 @@ export function subtree(rows: readonly PsRow[], initPid: number): PsRow[] {
 /**
  * A row as a snapshot. ps joins the arguments with spaces, so they are split back on spaces and
  * marked `split`: an argument that held a space cannot be recovered. ps prints `(name)` when it
- * could not read the arguments (a zombie, another user's process): then argv is `none`.
+ * could not read the arguments (another user's process) and `<defunct>` for a zombie: then argv
+ * is `none`.
  */
 export function rowToSnapshot(r: PsRow): ProcessSnapshot {
   const base = { pid: r.pid, ppid: r.ppid, start: r.started, cwd: null, exe: null };
   const hidden = /^\((.*)\)$/.exec(r.commandLine);
-  if (hidden || r.commandLine === '') {
+  if (hidden || r.commandLine === '' || r.commandLine === '<defunct>') {
     return { ...base, command: hidden?.[1] ?? null, args: null, argv: 'none' };
   }
   const [command, ...args] = r.commandLine.split(' ');
