@@ -58,16 +58,25 @@ export function sandboxWritableDir(prefix = 'corral-it-'): string {
 
 const CLI = path.resolve(import.meta.dirname, '../../src/cli/main.ts');
 
-/** Runs the corral CLI in a child process (as a user would), capturing everything. */
+/** An unprivileged host uid for running corral as a non-root user in tests. */
+export const TEST_USER_UID = 2_000_000_001;
+
+/**
+ * Runs the corral CLI in a child process (as a user would), capturing everything. With
+ * `asUser`, it runs as the unprivileged TEST_USER_UID (the test must be root).
+ */
 export function corral(
   args: string[],
-  opts: { input?: string; env?: NodeJS.ProcessEnv } = {},
+  opts: { input?: string; env?: NodeJS.ProcessEnv; asUser?: boolean } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const started = performance.now();
+  const user = opts.asUser ? { uid: TEST_USER_UID, gid: TEST_USER_UID } : {};
+  const env = { ...process.env, ...(opts.asUser && { HOME: '/tmp' }), ...opts.env };
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ['--import', 'tsx', '--', CLI, ...args], {
-      env: { ...process.env, ...opts.env },
+      env,
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...user,
     });
     let stdout = '';
     let stderr = '';

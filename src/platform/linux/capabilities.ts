@@ -125,6 +125,14 @@ export async function probeLinux(input: LinuxProbeInput): Promise<CapabilityRepo
           reason: rl.error,
           fix: 'apt-get install util-linux',
         };
+  isolation['core-dumps'] = rl.ok
+    ? { status: 'kernel', mechanism: 'rlimit RLIMIT_CORE=0 (soft and hard): sandboxes cannot dump core' }
+    : {
+        status: 'unavailable',
+        mechanism: 'rlimit RLIMIT_CORE',
+        reason: rl.error,
+        fix: 'apt-get install util-linux',
+      };
   limits.cpuTime = rlimit('RLIMIT_CPU (per process)');
   limits.nofile = rlimit('RLIMIT_NOFILE');
   limits.fsize = rlimit('RLIMIT_FSIZE');

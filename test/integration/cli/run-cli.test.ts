@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { cgroupsMissing, corral, linuxSandboxMissing } from '../../helpers/host.js';
+import { TEST_USER_UID, cgroupsMissing, corral, isRoot, linuxSandboxMissing } from '../../helpers/host.js';
 import { requireOrSkip } from '../../helpers/integration.js';
 
 describe('corral run (CLI)', () => {
@@ -132,5 +132,77 @@ describe('corral capabilities (CLI)', () => {
     const human = await corral(['capabilities']);
     assert.match(human.stdout, /^LIMITS$/m);
     assert.match(human.stdout, /^ {2}memory\s+(kernel|userspace|unavailable)\s+/m);
+  });
+});
+
+describe('corral run and signals (CLI)', () => {
+  it('passes Ctrl-C on to the command and exits with its status', async (t) => {
+    if (!requireOrSkip(t, linuxSandboxMissing())) return;
+    const { spawn } = await import('node:child_process');
+    const cli = path.resolve(import.meta.dirname, '../../../src/cli/main.ts');
+    const p = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--',
+        cli,
+        'run',
+        '--',
+        'sh',
+        '-c',
+        'trap "echo got-int; exit 3" INT; echo ready; sleep 20 & wait',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    while (!out.includes('ready')) await new Promise((r) => setTimeout(r, 20));
+    p.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => p.on('close', (c) => r(c)));
+    assert.equal(out, 'ready\ngot-int\n');
+    assert.equal(code, 3);
+  });
+});
+
+describe('corral run without cgroup access (CLI, as an unprivileged user)', () => {
+  it('refuses a limit it cannot enforce with exit 125, and runs with --best-effort listing it', async (t) => {
+    if (
+      !requireOrSkip(t, linuxSandboxMissing() ?? (isRoot ? undefined : 'needs root to switch to a test user'))
+    )
+      return;
+    const refused = await corral(['run', '--pids', '10', '--', 'true'], { asUser: true });
+    if (!/cannot be enforced/.test(refused.stderr) && refused.code === 0) {
+      // A host that delegates cgroups to every user can enforce it: nothing to refuse here.
+      t.skip('this host gives unprivileged users a cgroup with the pids controller');
+      return;
+    }
+    assert.equal(refused.code, 125, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /^corral: --pids cannot be enforced on this host: .+; fix: .+--best-effort/m,
+    );
+    const dir = mkdtempSync(path.join(tmpdir(), 'corral-be-'));
+    chmodSync(dir, 0o777);
+    const file = path.join(dir, 'r.json');
+    try {
+      const r = await corral(
+        ['run', '--pids', '10', '--best-effort', '--result-file', file, '--', 'id', '-u'],
+        { asUser: true },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), String(TEST_USER_UID));
+      assert.match(r.stderr, /^corral: warning: pids is not enforced: /m);
+      const result = JSON.parse(readFileSync(file, 'utf8'));
+      assert.deepEqual(
+        result.notEnforced.map((n: { limit: string }) => n.limit),
+        ['pids'],
+      );
+      assert.equal(result.limits.pids.enforcement, 'none');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
