@@ -16,7 +16,7 @@ export interface TraceSummary {
   readonly argvCaptureRate: number | null;
   readonly forks: number;
   readonly exits: number;
-  /** Exits with a non-zero code or by a signal. */
+  /** Exits with a non-zero code or by a signal (the sandbox's init excepted). */
   readonly failures: number;
   /** Times events were known to be missed: the record is incomplete when > 0. */
   readonly lost: number;
@@ -31,6 +31,7 @@ export interface TraceSummary {
 /** Builds a TraceSummary from records as they come. */
 export class TraceSummarizer {
   private backend: string | null = null;
+  private initPid: number | undefined;
   private execs = 0;
   private withArgv = 0;
   private forks = 0;
@@ -48,13 +49,16 @@ export class TraceSummarizer {
     switch (r.type) {
       case 'start':
         this.backend = r.backend;
+        this.initPid = r.initPid;
         return;
       case 'fork':
         this.forks++;
         return;
       case 'exit':
         this.exits++;
-        if ((r.exitCode !== null && r.exitCode !== 0) || r.signal !== null) this.failures++;
+        // The init is the sandbox's own container process: corral's teardown may kill it.
+        if (r.pid !== this.initPid && ((r.exitCode !== null && r.exitCode !== 0) || r.signal !== null))
+          this.failures++;
         return;
       case 'lost':
         this.lost++;

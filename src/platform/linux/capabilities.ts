@@ -6,6 +6,8 @@ import { DEFAULT_SANDBOX_ID } from '../../spec/resolve.js';
 import type { CgroupDetection } from './cgroup/detect.js';
 import { runCgroupName } from './cgroup/gc.js';
 import { runProbe } from './probe.js';
+import { tracerCapabilities } from '../../trace/factory.js';
+import { linuxTracerBackends } from './trace/backends.js';
 
 export interface LinuxProbeInput {
   readonly cgroups: CgroupDetection;
@@ -164,6 +166,8 @@ export async function probeLinux(input: LinuxProbeInput): Promise<CapabilityRepo
             fix: problem?.fix ?? '',
           },
       swap: swapCapability(),
+      // Which exec tracer `run --trace` would use, and why the others would not do.
+      ...(await tracerCapabilities(linuxTracerBackends())),
     },
     probeMs: Math.round(performance.now() - started),
   };
