@@ -101,8 +101,12 @@ const med = (xs: Sample[], f: (s: Sample) => number) => median(xs.map(f));
 // Each traced run is paired with the untraced run next to it in time: the ratio of a pair is
 // barely touched by slow drifts in the host's load, which the two medians are not.
 const paired = median(traced.map((s, i) => s.burstMs / (plain[i] as Sample).burstMs));
-console.log(`exec events captured:   ${execs}/${expected * REPS} (${pct(execs, expected * REPS)})   target 100%`);
-console.log(`argv captured exactly:  ${withArgv}/${total} /bin/true execs (${pct(withArgv, total)})   target >= 99%`);
+console.log(
+  `exec events captured:   ${execs}/${expected * REPS} (${pct(execs, expected * REPS)})   target 100%`,
+);
+console.log(
+  `argv captured exactly:  ${withArgv}/${total} /bin/true execs (${pct(withArgv, total)})   target >= 99%`,
+);
 console.log(
   `burst median: untraced ${med(plain, (s) => s.burstMs).toFixed(1)} ms, traced ${med(traced, (s) => s.burstMs).toFixed(1)} ms: ${(med(traced, (s) => s.burstMs) / med(plain, (s) => s.burstMs)).toFixed(3)}x; median of paired ratios ${paired.toFixed(3)}x   target <= 1.1x`,
 );

@@ -28,7 +28,9 @@ export async function showTrace(
   });
   for await (const record of read) {
     summary.add(record);
-    out.write(`${options.json ? JSON.stringify(record) : formatRecord(record, { utc: options.utc ?? false })}\n`);
+    out.write(
+      `${options.json ? JSON.stringify(record) : formatRecord(record, { utc: options.utc ?? false })}\n`,
+    );
   }
   return summary.result();
 }

@@ -13,7 +13,13 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function file(): string {
   const f = path.join(dir, `${Math.random()}.jsonl`);
   const lines = [
-    { type: 'start', timestamp: '2024-05-01T12:00:00.000Z', sandbox: 'web', backend: 'proc-connector', initPid: 7 },
+    {
+      type: 'start',
+      timestamp: '2024-05-01T12:00:00.000Z',
+      sandbox: 'web',
+      backend: 'proc-connector',
+      initPid: 7,
+    },
     execEvent(['npm', 'ci'], { timestamp: '2024-05-01T12:00:01.000Z' }),
   ];
   writeFileSync(f, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
