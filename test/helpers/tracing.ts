@@ -11,17 +11,23 @@ export async function procConnectorMissing(): Promise<string | undefined> {
   return p?.ok ? undefined : `proc connector unavailable: ${p?.reason ?? 'no backend'}`;
 }
 
-/** This process's open NETLINK_CONNECTOR sockets (from /proc/self/fd and /proc/net/netlink). */
-export function connectorSockets(): number {
+/** Open NETLINK_CONNECTOR sockets of a process (from /proc/PID/fd and /proc/net/netlink). */
+export function connectorSockets(pid: number | 'self' = 'self'): number {
   const connector = new Set<string>();
   for (const line of readFileSync('/proc/net/netlink', 'utf8').split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     if (f[1] === '11' && f[9]) connector.add(f[9]);
   }
   let n = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return 0; // the process is gone
+  }
+  for (const fd of fds) {
     try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
       if (m && connector.has(m[1] as string)) n++;
     } catch {
       // closed meanwhile

@@ -133,20 +133,49 @@ describe('proc connector tracing of a real sandbox', () => {
     }
   });
 
-  it('releases its netlink socket and reader thread when stopped', async (t) => {
+  it("never passes the reader's real-time priority on to the sandbox", async (t) => {
     if (!requireOrSkip(t, await procConnectorMissing())) return;
-    const before = connectorSockets();
+    const { result } = await traced(['sh', '-c', 'grep policy /proc/self/sched']);
+    assert.match(result.stdout ?? '', /^policy\s*:\s*0$/m, 'SCHED_OTHER');
+  });
+
+  it('releases its netlink socket and reader process when stopped', async (t) => {
+    if (!requireOrSkip(t, await procConnectorMissing())) return;
     const child = spawnHost('sleep', ['5'], { stdio: 'ignore' });
     const tracer = new ProcConnectorTracer();
     await tracer.start({ initPid: child.pid as number });
-    assert.equal(connectorSockets(), before + 1, 'one socket while tracing');
+    const reader = tracer.readerPid as number;
+    assert.ok(reader > 0);
+    assert.equal(connectorSockets(reader), 1, 'the reader holds one socket while tracing');
+    assert.equal(connectorSockets('self'), 0, 'corral itself holds none');
     await tracer.stop();
-    assert.equal(connectorSockets(), before, 'none after stop');
+    assert.equal(connectorSockets(reader), 0, 'none after stop');
+    assert.throws(() => process.kill(reader, 0), /ESRCH/, 'the reader process has ended');
     child.kill();
     // And again: a stopped hub starts afresh.
     const again = new ProcConnectorTracer();
     await again.start({ initPid: process.pid });
+    assert.notEqual(again.readerPid, reader);
     await again.stop();
-    assert.equal(connectorSockets(), before);
+  });
+
+  it('ends its reader when corral dies without stopping it', async (t) => {
+    if (!requireOrSkip(t, await procConnectorMissing())) return;
+    const script = `
+      import { ProcConnectorTracer } from ${JSON.stringify(new URL('../../../src/index.ts', import.meta.url).href)};
+      const t = new ProcConnectorTracer();
+      await t.start({ initPid: process.pid });
+      console.log(t.readerPid);
+      setInterval(() => {}, 1000);`;
+    const corral = spawnHost(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const reader = await new Promise<number>((resolve) =>
+      corral.stdout?.once('data', (d: Buffer) => resolve(Number(d.toString()))),
+    );
+    assert.equal(connectorSockets(reader), 1);
+    corral.kill('SIGKILL');
+    for (let i = 0; i < 100 && connectorSockets(reader) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(connectorSockets(reader), 0);
   });
 });

@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { UnsupportedError } from '../../../errors.js';
 import type { TraceEvent } from '../../../trace/types.js';
 import type { FromReader, ReaderOptions, ToReader } from './connector-protocol.js';
@@ -8,9 +9,9 @@ interface Sink {
   readonly deliver: (event: TraceEvent) => void;
 }
 
-/** One running reader thread and what is waiting on it. */
+/** One running reader process and what is waiting on it. */
 interface Reader {
-  readonly worker: Worker;
+  readonly child: ChildProcess;
   readonly ready: Promise<void>;
   readonly waiters: Map<string, () => void>;
   realtime: string | null;
@@ -20,7 +21,7 @@ interface Reader {
 /**
  * One proc connector reader per corral process, shared by every tracer in it: the kernel sends
  * each event once per socket, so one socket for N sandboxes costs N times less than N sockets.
- * The reader thread starts with the first tracer and is shut down (socket closed) after the last.
+ * The reader starts with the first tracer and ends (socket closed) after the last one stops.
  */
 export class ConnectorHub {
   private static shared: ConnectorHub | undefined;
@@ -28,19 +29,23 @@ export class ConnectorHub {
   private users = 0;
   private nextId = 1;
   private readonly sinks = new Map<number, Sink>();
+  private options: ReaderOptions | undefined;
 
-  /** The process-wide hub. Options apply when its reader thread (re)starts. */
+  /** The process-wide hub. Options apply when its reader (re)starts. */
   static get(options: ReaderOptions): ConnectorHub {
     ConnectorHub.shared ??= new ConnectorHub();
     ConnectorHub.shared.options = options;
     return ConnectorHub.shared;
   }
 
-  private options: ReaderOptions | undefined;
-
-  /** How the reader thread is scheduled, e.g. `SCHED_FIFO 1 (thread 123)`; null if normal. */
+  /** How the reader is scheduled, e.g. `SCHED_FIFO 1 (pid 123)`; null if normally. */
   get realtime(): string | null {
     return this.reader?.realtime ?? null;
+  }
+
+  /** Host pid of the reader process while it runs. */
+  get readerPid(): number | undefined {
+    return this.reader?.child.pid;
   }
 
   /** Starts the reader if needed; resolves when the kernel has accepted the subscription. */
@@ -77,25 +82,30 @@ export class ConnectorHub {
     if (this.users > 0 || !r) return;
     // Detached first: a tracer starting meanwhile gets a fresh reader, not this closing one.
     this.reader = undefined;
-    const exited = new Promise<void>((resolve) => r.worker.once('exit', () => resolve()));
+    const exited = new Promise<void>((resolve) => r.child.once('exit', () => resolve()));
     await this.ask(r, { op: 'close' }, 'closed');
     r.dead = true;
-    // The reader ends on its own once its socket is closed; terminate() is only the fallback,
-    // since terminating a thread inside the native netlink module aborts the process.
-    const fallback = setTimeout(() => void r.worker.terminate(), 2000);
+    const fallback = setTimeout(() => r.child.kill('SIGKILL'), 2000);
     await exited;
     clearTimeout(fallback);
   }
 
   private boot(): Reader {
-    const entry = readerEntry();
-    const worker = new Worker(entry.source, { eval: entry.eval, workerData: this.options });
-    // A forgotten tracer must not keep corral alive; a running sandbox does that anyway.
-    worker.unref();
+    const { file, execArgv } = readerEntry();
+    const child = spawn(process.execPath, [...execArgv, file, JSON.stringify(this.options)], {
+      // Its own session: a Ctrl-C meant for the sandbox must not end the trace.
+      detached: true,
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    // A forgotten tracer must not keep corral alive (a running sandbox does that anyway); the
+    // channel is held only while corral waits for an answer (see ask).
+    child.unref();
     let settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
-    const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-    const r: Reader = { worker, ready, waiters: new Map(), realtime: null, dead: false };
-    worker.on('message', (m: FromReader) => {
+    const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject })).finally(() =>
+      child.channel?.unref(),
+    );
+    const r: Reader = { child, ready, waiters: new Map(), realtime: null, dead: false };
+    child.on('message', (m: FromReader) => {
       if (m.op === 'ready') {
         r.realtime = m.realtime;
         settle?.resolve();
@@ -115,11 +125,14 @@ export class ConnectorHub {
         r.waiters.delete(key);
       }
     });
-    worker.on('error', (err) => {
+    child.on('error', (err) => {
       settle?.reject(err);
       this.died(r, `the proc connector reader failed: ${err.message}`);
     });
-    worker.on('exit', () => this.died(r, 'the proc connector reader thread exited'));
+    child.on('exit', (code, signal) => {
+      settle?.reject(new Error(`the proc connector reader exited (${signal ?? `code ${code}`})`));
+      this.died(r, `the proc connector reader exited (${signal ?? `code ${code}`})`);
+    });
     return r;
   }
 
@@ -130,9 +143,12 @@ export class ConnectorHub {
 
   private ask(r: Reader, message: ToReader, answer: string): Promise<void> {
     if (r.dead) return Promise.resolve();
-    return new Promise((resolve) => {
+    r.child.channel?.ref();
+    return new Promise<void>((resolve) => {
       r.waiters.set(answer, resolve);
-      r.worker.postMessage(message);
+      r.child.send(message);
+    }).finally(() => {
+      if (r.waiters.size === 0) r.child.channel?.unref();
     });
   }
 
@@ -148,21 +164,19 @@ export class ConnectorHub {
     }
     for (const w of r.waiters.values()) w();
     r.waiters.clear();
-    void r.worker.terminate();
+    if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
   }
 }
 
 /**
- * Built code runs the compiled reader. From TypeScript sources (tests, development) the reader is
- * TypeScript too, and Node 20 does not carry tsx's loader into workers: the worker registers it.
+ * Built code runs the compiled reader. From TypeScript sources (tests, development) the reader
+ * is TypeScript too, and is started with tsx's loader.
  */
-function readerEntry(): { source: string | URL; eval: boolean } {
+function readerEntry(): { file: string; execArgv: string[] } {
   if (!import.meta.url.endsWith('.ts'))
-    return { source: new URL('./connector-reader.js', import.meta.url), eval: false };
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const reader = new URL('./connector-reader.ts', import.meta.url).href;
+    return { file: fileURLToPath(new URL('./connector-reader.js', import.meta.url)), execArgv: [] };
   return {
-    source: `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(reader)}); })`,
-    eval: true,
+    file: fileURLToPath(new URL('./connector-reader.ts', import.meta.url)),
+    execArgv: ['--import', import.meta.resolve('tsx')],
   };
 }

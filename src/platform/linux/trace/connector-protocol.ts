@@ -1,6 +1,6 @@
 import type { Routed } from './sandbox-filter.js';
 
-/** Messages between the proc connector hub (main thread) and its reader thread. */
+/** Messages between the proc connector hub (in corral) and its reader process, over IPC. */
 export type ToReader =
   | {
       op: 'add';
@@ -22,7 +22,7 @@ export type FromReader =
   | { op: 'closed' };
 
 export interface ReaderOptions {
-  /** Ask for SCHED_FIFO priority 1 for the reader thread (see ProcConnectorOptions.realtime). */
+  /** Ask for SCHED_FIFO priority 1 for the reader (see ProcConnectorOptions.realtime). */
   readonly realtime: boolean;
   /** SO_RCVBUF for the netlink socket, bytes. */
   readonly receiveBuffer: number;

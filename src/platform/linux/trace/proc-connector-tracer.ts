@@ -5,7 +5,7 @@ import { ConnectorHub } from './connector-hub.js';
 
 export interface ProcConnectorOptions {
   /**
-   * Run the reader thread at real-time priority (SCHED_FIFO 1, through chrt), so argv of
+   * Run the reader process at real-time priority (SCHED_FIFO 1, through chrt), so argv of
    * short-lived processes is read before they exit. Falls back to normal priority when that is
    * refused. Default: true.
    */
@@ -18,7 +18,7 @@ export interface ProcConnectorOptions {
 
 /**
  * Linux, root: the kernel's proc connector reports every fork, exec and exit on the host in
- * real time; a shared reader thread keeps those of the traced sandbox and reads each exec's
+ * real time; a shared reader process keeps those of the traced sandbox and reads each exec's
  * argv, cwd and exe from /proc at once.
  */
 export class ProcConnectorTracer extends TracerCore {
@@ -30,9 +30,14 @@ export class ProcConnectorTracer extends TracerCore {
     super();
   }
 
-  /** How the reader thread is scheduled (null: normal priority). */
+  /** How the reader is scheduled (null: normal priority). */
   get realtime(): string | null {
     return this.hub?.realtime ?? null;
+  }
+
+  /** Host pid of the reader process that holds the netlink socket, while tracing. */
+  get readerPid(): number | undefined {
+    return this.hub?.readerPid;
   }
 
   protected async open(target: TraceTarget, label: string): Promise<void> {
