@@ -77,6 +77,11 @@ export { isPackageInstall } from './trace/classify/package-install.js';
 export { isNetworkTool } from './trace/classify/network-tool.js';
 export { classify, type ExecTag } from './trace/classify/index.js';
 export { toArgv, unwrap, type ArgvLike } from './trace/classify/argv.js';
+export {
+  startRecorderProcess,
+  type RecorderProcess,
+  type RecorderProcessOptions,
+} from './trace/recorder-process.js';
 export { prepareRunTrace, type RunTrace, type RunTraceOptions } from './run/run-trace.js';
 export {
   ProcConnectorTracer,

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { UnsupportedError } from '../../../errors.js';
+import { nodeEntry } from '../../../util/node-entry.js';
 import type { TraceEvent } from '../../../trace/types.js';
 import type { FromReader, ReaderOptions, ToReader } from './connector-protocol.js';
 
@@ -91,7 +91,7 @@ export class ConnectorHub {
   }
 
   private boot(): Reader {
-    const { file, execArgv } = readerEntry();
+    const { file, execArgv } = nodeEntry(import.meta.url, 'connector-reader');
     const child = spawn(process.execPath, [...execArgv, file, JSON.stringify(this.options)], {
       // Its own session: a Ctrl-C meant for the sandbox must not end the trace.
       detached: true,
@@ -166,17 +166,4 @@ export class ConnectorHub {
     r.waiters.clear();
     if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
   }
-}
-
-/**
- * Built code runs the compiled reader. From TypeScript sources (tests, development) the reader
- * is TypeScript too, and is started with tsx's loader.
- */
-function readerEntry(): { file: string; execArgv: string[] } {
-  if (!import.meta.url.endsWith('.ts'))
-    return { file: fileURLToPath(new URL('./connector-reader.js', import.meta.url)), execArgv: [] };
-  return {
-    file: fileURLToPath(new URL('./connector-reader.ts', import.meta.url)),
-    execArgv: ['--import', import.meta.resolve('tsx')],
-  };
 }
