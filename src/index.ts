@@ -41,6 +41,27 @@ export {
   isCorralError,
   type ErrorCode,
 } from './errors.js';
+export { UserspaceLimiter, type UserspaceLimiterOptions } from './limits/userspace-limiter.js';
+export type {
+  ResourceLimiter,
+  ResourceHandle,
+  ResourceConfig,
+  ResourceStats,
+  KillEvent,
+  LimitKind,
+  TreeSampler,
+  ProcessSample,
+  Signaller,
+  Clock,
+} from './limits/types.js';
+export { ProcSampler } from './platform/linux/proc-sampler.js';
+export { PsSampler } from './platform/darwin/ps-sampler.js';
+export { DarwinBackend, type DarwinBackendOptions } from './platform/darwin/darwin-backend.js';
+export { generateProfile, type GeneratedProfile, type GenerateOptions } from './platform/darwin/profile.js';
+export type { SeatbeltPolicy, NetworkPolicy, GpuPolicy } from './platform/darwin/profile-types.js';
+export type { PathStyle } from './platform/darwin/profile-paths.js';
+export type { MacosSpec } from './spec/schema.js';
+export type { MacosOptions } from './spec/types.js';
 // --- exec tracing
 export type {
   ArgvCapture,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { sandboxSpecSchema, type ParsedSpec, type SandboxSpec } from './schema.js';
-import type { Bind, ResolvedSpec } from './types.js';
+import type { Bind, MacosOptions, ResolvedSpec } from './types.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export const DEFAULT_OUTPUT_CAP = 16 * 2 ** 20;
@@ -61,8 +61,23 @@ export function resolveSpec(input: SandboxSpec, options: ResolveOptions = {}): R
       outputBytes: limits.output ?? DEFAULT_OUTPUT_CAP,
     },
     bestEffort: spec.bestEffort ?? false,
+    ...(spec.macos && { macos: resolveMacos(spec) }),
     user: spec.user,
   });
+}
+
+function resolveMacos(spec: ParsedSpec): MacosOptions {
+  const m = spec.macos ?? {};
+  const bind = [...new Set(m.localhost?.bind ?? [])];
+  const connect = [...new Set(m.localhost?.connect ?? [])];
+  if ((bind.length > 0 || connect.length > 0) && spec.network === 'host') {
+    throw new ConfigError(
+      'macos.localhost',
+      'macos.localhost: ports only narrow network "none"; network "host" already allows every port',
+      { value: m.localhost },
+    );
+  }
+  return { localhost: { bind, connect }, gpu: m.gpu ?? 'none', addressSpaceBytes: m.addressSpace };
 }
 
 function buildEnv(spec: ParsedSpec, hostEnv: ResolveOptions['hostEnv'] & object): Record<string, string> {

@@ -54,6 +54,11 @@ async function runCommand(
     });
     await proc.start();
     // Said before the command's output, so nobody mistakes the run for a limited one.
+    for (const [limit, how] of Object.entries(proc.limits)) {
+      if (how.enforcement === 'userspace' && limit !== 'timeout' && limit !== 'output') {
+        say(io, `note: ${limit} ${how.value} is held in userspace (${how.mechanism}), not by the kernel`);
+      }
+    }
     for (const miss of proc.notEnforced)
       say(io, `warning: ${miss.limit} is not enforced: ${miss.reason} (fix: ${miss.fix})`);
     // The sandbox is in its own session, so a terminal's Ctrl-C reaches corral only: pass it

@@ -4,12 +4,13 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import type { SandboxSpec } from '../../spec/schema.js';
 import type { CliIO } from '../output.js';
+import { addMacosOptions, macosFromOptions } from './macos-options.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** The sandbox flags shared by `run` and `create`. Names are the contract in DESIGN.md §2. */
 export function addSandboxOptions(cmd: Command): Command {
-  return cmd
+  const common = cmd
     .option('--memory <size>', 'memory limit for the whole sandbox, e.g. 256Mi')
     .option('--cpus <n>', 'CPU bandwidth in CPUs, e.g. 0.5')
     .option('--cpu-time <duration>', 'CPU time per process, e.g. 10s')
@@ -36,6 +37,7 @@ export function addSandboxOptions(cmd: Command): Command {
       'host uid[:gid] for the sandbox when corral runs as root (default 2000000000)',
     )
     .option('--best-effort', 'run even if some limit cannot be enforced here; the result lists what was not');
+  return addMacosOptions(common);
 }
 
 interface RawSandboxOptions {
@@ -82,6 +84,7 @@ export function specFromOptions(raw: Record<string, unknown>, command: string[],
     ...(Object.keys(env).length > 0 && { env }),
     ...(o.user !== undefined && { user: parseUser(o.user) }),
     ...(o.bestEffort && { bestEffort: true }),
+    ...macosFromOptions(raw),
   };
 }
 

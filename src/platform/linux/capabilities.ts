@@ -5,7 +5,8 @@ import type { ProcessLauncher } from '../../process/types.js';
 import { DEFAULT_SANDBOX_ID } from '../../spec/resolve.js';
 import type { CgroupDetection } from './cgroup/detect.js';
 import { runCgroupName } from './cgroup/gc.js';
-import { runProbe } from './probe.js';
+import { runProbe } from '../probe.js';
+import { userspaceCapability } from './userspace-limits.js';
 import { tracerCapabilities } from '../../trace/factory.js';
 import { linuxTracerBackends } from './trace/backends.js';
 
@@ -107,6 +108,11 @@ export async function probeLinux(input: LinuxProbeInput): Promise<CapabilityRepo
   const problem = input.cgroups.problems[0];
   const cgroupCaps = probeCgroupLimits(input.cgroups);
   Object.assign(limits, cgroupCaps);
+  // What cgroups cannot hold here, the userspace monitors do (memory and cpus; never pids).
+  for (const limit of ['memory', 'cpus'] as const) {
+    const cap = limits[limit];
+    if (cap?.status === 'unavailable') limits[limit] = userspaceCapability(limit, cap);
+  }
 
   // --- rlimits: let prlimit set all of them on a real process.
   const rl = input.prlimitPath

@@ -24,6 +24,10 @@ import { planMounts } from './mount-plan.js';
 import { checkWorkdir, resolveCommand } from './resolve-command.js';
 import { nofileArgs, rlimitReports, wrapperArgs } from './rlimits.js';
 import { probeLinux } from './capabilities.js';
+// Userspace fallback for memory and cpus where no cgroup controller can hold them.
+import { DEFAULT_INTERVAL_MS } from '../../limits/config.js';
+import type { LimitKind, ResourceHandle, ResourceLimiter } from '../../limits/types.js';
+import { procLimiter, userspaceLimitReport, watchSandbox } from './userspace-limits.js';
 
 export interface LinuxBackendOptions {
   readonly launcher?: ProcessLauncher;
@@ -37,6 +41,10 @@ export interface LinuxBackendOptions {
   readonly hostRoot?: string;
   /** How often to look for OOM kills on cgroup v1. Default 50 ms. */
   readonly oomPollMs?: number;
+  /** Holds memory and cpus when cgroups cannot. Default: the /proc-sampling userspace limiter. */
+  readonly userspaceLimiter?: ResourceLimiter;
+  /** Sampling interval of the userspace limiter. Default 500 ms. */
+  readonly userspaceIntervalMs?: number;
 }
 
 const CGROUP_LIMITS: readonly { limit: LimitName; controller: CgroupController; flag: string }[] = [
@@ -50,6 +58,7 @@ export class LinuxBackend implements SandboxBackend {
   readonly name = 'linux-bubblewrap';
   private readonly launcher: ProcessLauncher;
   private detection: CgroupDetection | undefined;
+  private userspace: ResourceLimiter | undefined;
 
   constructor(private readonly options: LinuxBackendOptions = {}) {
     this.launcher = options.launcher ?? new OsLauncher();
@@ -78,7 +87,7 @@ export class LinuxBackend implements SandboxBackend {
         'apt-get install bubblewrap (or dnf install bubblewrap)',
       );
     }
-    const { limits, notEnforced, useCgroup } = this.planLimits(spec);
+    const { limits, notEnforced, useCgroup, userspace } = this.planLimits(spec);
     const prlimitPath = this.prlimitPath();
     const rlimits = rlimitReports(spec.limits);
     if (!prlimitPath && Object.keys(rlimits).length > 0) {
@@ -116,6 +125,7 @@ export class LinuxBackend implements SandboxBackend {
     });
     let cgroup: Cgroup | undefined;
     let initPid: number | undefined;
+    let watch: ResourceHandle | undefined;
     try {
       // bwrap is creating namespaces and mounts meanwhile; the cgroup is ready before it is.
       cgroup = useCgroup && driver ? this.createCgroup(spec, limits) : undefined;
@@ -126,6 +136,7 @@ export class LinuxBackend implements SandboxBackend {
       cgroup?.addProcess(initPid);
       if (prlimitPath && spec.limits.nofile !== undefined)
         await this.setNofile(prlimitPath, initPid, spec.limits.nofile, who);
+      watch = this.watch(spec, userspace, initPid);
       const cg = cgroup;
       await options.onReady?.({ initPid, cgroupName: cg?.name, cgroupProcs: () => cg?.procs() ?? [] });
       await release(block);
@@ -136,12 +147,14 @@ export class LinuxBackend implements SandboxBackend {
         launcher: this.launcher,
         limits,
         notEnforced,
+        userspace: watch,
         oomPollMs:
           cgroup?.version === 'v1' && spec.limits.memoryBytes !== undefined
             ? (this.options.oomPollMs ?? 50)
             : undefined,
       });
     } catch (err) {
+      await watch?.release();
       if (initPid !== undefined) this.launcher.signal(initPid, 'SIGKILL');
       await abandon(bwrap, cgroup);
       throw err;
@@ -152,10 +165,12 @@ export class LinuxBackend implements SandboxBackend {
     limits: Partial<Record<LimitName, LimitReport>>;
     notEnforced: NotEnforced[];
     useCgroup: boolean;
+    userspace: LimitKind[];
   } {
     const detection = this.cgroups();
     const limits: Partial<Record<LimitName, LimitReport>> = {};
     const notEnforced: NotEnforced[] = [];
+    const userspace: LimitKind[] = [];
     const requested = {
       memory: spec.limits.memoryBytes,
       cpus: spec.limits.cpus,
@@ -168,6 +183,12 @@ export class LinuxBackend implements SandboxBackend {
         reason: `the cgroup ${controller} controller is not available`,
         fix: `enable the ${controller} controller`,
       };
+      if (limit === 'memory' || limit === 'cpus') {
+        // No honest userspace pids limit exists (a monitor sees forks too late); these two do.
+        limits[limit] = userspaceLimitReport(limit, spec, problem.reason, this.userspaceIntervalMs());
+        userspace.push(limit);
+        continue;
+      }
       if (!spec.bestEffort) {
         throw new UnsupportedError(
           `${flag} cannot be enforced on this host: ${problem.reason}`,
@@ -184,7 +205,7 @@ export class LinuxBackend implements SandboxBackend {
       };
     }
     // A cgroup is used whenever one can be made, even with no limits: it is also the accounting.
-    return { limits, notEnforced, useCgroup: detection.driver !== undefined };
+    return { limits, notEnforced, useCgroup: detection.driver !== undefined, userspace };
   }
 
   private createCgroup(
@@ -249,6 +270,15 @@ export class LinuxBackend implements SandboxBackend {
     const e = await p.exit;
     if (e.code !== 0)
       throw new LaunchError(`prlimit failed to set the sandbox's rlimits: ${err.trim() || `exit ${e.code}`}`);
+  }
+
+  private watch(spec: ResolvedSpec, limits: LimitKind[], initPid: number): ResourceHandle | undefined {
+    if (limits.length === 0) return undefined;
+    this.userspace ??= this.options.userspaceLimiter ?? procLimiter();
+    return watchSandbox(this.userspace, spec, limits, initPid, this.userspaceIntervalMs());
+  }
+  private userspaceIntervalMs(): number {
+    return this.options.userspaceIntervalMs ?? DEFAULT_INTERVAL_MS;
   }
 
   private cgroups(): CgroupDetection {
