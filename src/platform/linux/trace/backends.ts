@@ -25,9 +25,11 @@ function probeConnector(): Promise<ProbeResult> {
       return {
         ok: false,
         reason: denied
-          ? 'subscribing to the proc connector needs CAP_NET_ADMIN in the initial namespaces (root)'
+          ? 'subscribing to the proc connector needs CAP_NET_ADMIN (root) on kernels before 6.6'
           : `proc connector: ${e.message}`,
-        fix: denied ? 'run corral as root' : 'a kernel with CONFIG_PROC_EVENTS, in the initial namespaces',
+        fix: denied
+          ? 'run corral as root, or use a kernel >= 6.6'
+          : 'a kernel with CONFIG_PROC_EVENTS, in the initial namespaces',
       };
     }
   })();

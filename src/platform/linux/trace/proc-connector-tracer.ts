@@ -17,9 +17,9 @@ export interface ProcConnectorOptions {
 }
 
 /**
- * Linux, root: the kernel's proc connector reports every fork, exec and exit on the host in
- * real time; a shared reader process keeps those of the traced sandbox and reads each exec's
- * argv, cwd and exe from /proc at once.
+ * Linux (root; any user since kernel 6.6): the kernel's proc connector reports every fork, exec
+ * and exit on the host in real time; a shared reader process keeps those of the traced sandbox
+ * and reads each exec's argv, cwd and exe from /proc at once.
  */
 export class ProcConnectorTracer extends TracerCore {
   readonly backend = 'proc-connector';

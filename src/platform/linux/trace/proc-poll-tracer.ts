@@ -14,8 +14,8 @@ export interface ProcPollOptions {
 }
 
 /**
- * Linux without the proc connector (not root): scans the sandbox's processes (its cgroup and
- * the descendants of its init) every interval. It needs no privilege, but a process that lives
+ * Linux without the proc connector (not root on a kernel before 6.6): scans the sandbox's
+ * processes (its cgroup and the descendants of its init) every interval. It needs no privilege, but a process that lives
  * shorter than the interval is never seen, exit statuses are unknown, and timestamps are those
  * of the scan: the capability report says so.
  */
