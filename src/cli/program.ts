@@ -19,6 +19,7 @@ import { registerWait } from './commands/wait.js';
 import { registerCapabilities } from './commands/capabilities.js';
 import { registerRun } from './commands/run.js';
 import type { CliContext } from './context.js';
+import { attachOptionalValues } from './optional-values.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { reportError, type CliIO } from './output.js';
 
@@ -82,7 +83,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     if (TAKES_COMMAND.has(cmd.name())) cmd.passThroughOptions();
   }
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(attachOptionalValues(program, argv), { from: 'user' });
     return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -8,6 +8,9 @@ import { writeFileAtomic } from '../../util/atomic-write.js';
 import { EXIT, exitCodeForError, exitCodeForSignal } from '../exit-codes.js';
 import { reportError, say, type CliIO } from '../output.js';
 import { addSandboxOptions, specFromOptions } from '../options/sandbox-options.js';
+import { addTraceOption, traceFromOptions } from '../options/trace-option.js';
+import { prepareRunTrace, type RunTrace } from '../../run/run-trace.js';
+import { formatSummary } from '../../trace/summary.js';
 import type { CliContext } from '../context.js';
 import { ConfigError } from '../../errors.js';
 import { resolveCreate } from '../options/container-options.js';
@@ -16,13 +19,15 @@ import { addContainerOptions } from './create.js';
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export function registerRun(program: Command, ctx: CliContext): void {
-  const cmd = addSandboxOptions(
-    program
-      .command('run')
-      .summary('run a command in a sandbox, in the foreground')
-      .description('Run a command in a sandbox. Its output streams through; corral exits with its status.')
-      .argument('<command...>', 'the command and its arguments (put -- before it)')
-      .option('--result-file <file>', 'write the run result as JSON to FILE'),
+  const cmd = addTraceOption(
+    addSandboxOptions(
+      program
+        .command('run')
+        .summary('run a command in a sandbox, in the foreground')
+        .description('Run a command in a sandbox. Its output streams through; corral exits with its status.')
+        .argument('<command...>', 'the command and its arguments (put -- before it)')
+        .option('--result-file <file>', 'write the run result as JSON to FILE'),
+    ),
   );
   // --- run -d (lifecycle): create + start a detached container and print its name.
   addContainerOptions(cmd).option('-d, --detach', 'run as a container in the background and print its name');
@@ -31,14 +36,17 @@ export function registerRun(program: Command, ctx: CliContext): void {
       await runDetached(command, opts, ctx);
       return;
     }
-    if (opts.name !== undefined || opts.image !== undefined)
-      throw new ConfigError('detach', '--name and --image need -d');
-    ctx.exitCode = await runCommand(command, opts, ctx.io, ctx.backend());
+    if (opts.name !== undefined || opts.image !== undefined || opts.logTimestamps !== undefined)
+      throw new ConfigError('detach', '--name, --image and --log-timestamps need -d');
+    // --- end run -d
+    const trace = traceFromOptions(opts.trace, ctx.io);
+    ctx.exitCode = await runCommand(command, opts, ctx.io, ctx.backend(), trace);
   });
 }
 
 async function runDetached(command: string[], opts: Record<string, unknown>, ctx: CliContext): Promise<void> {
   if (opts.resultFile !== undefined) throw new ConfigError('detach', '--result-file cannot be used with -d');
+  if (opts.trace !== undefined) throw new ConfigError('detach', '--trace is not supported with -d yet');
   const { name, spec, options } = resolveCreate(command, opts, ctx.io);
   const rt = ctx.runtime();
   const c = await rt.create(name, spec, options);
@@ -58,14 +66,22 @@ async function runCommand(
   opts: Record<string, unknown>,
   io: CliIO,
   backend: SandboxBackend,
+  trace: { file: string | undefined } | undefined,
 ): Promise<number> {
   const resultFile = typeof opts.resultFile === 'string' ? path.resolve(io.cwd, opts.resultFile) : undefined;
   let proc: SandboxProcess;
   let result: RunResult;
   const handlers = new Map<NodeJS.Signals, () => void>();
+  let tracing: RunTrace | undefined;
   try {
     const spec = resolveSpec(specFromOptions(opts, command, io), { cwd: io.cwd, hostEnv: io.env });
-    proc = new SandboxProcess(spec, backend, { stdin: 'inherit', stdout: 'inherit', stderr: 'inherit' });
+    tracing = trace ? await prepareRunTrace(trace.file === undefined ? {} : { file: trace.file }) : undefined;
+    proc = new SandboxProcess(spec, backend, {
+      stdin: 'inherit',
+      stdout: 'inherit',
+      stderr: 'inherit',
+      ...(tracing && { onReady: tracing.onReady }),
+    });
     await proc.start();
     // Said before the command's output, so nobody mistakes the run for a limited one.
     for (const [limit, how] of Object.entries(proc.limits)) {
@@ -84,7 +100,14 @@ async function runCommand(
       process.on(sig, h);
     }
     result = await proc.wait();
+    const summary = await tracing?.finish();
+    tracing = undefined;
+    if (summary) {
+      result = { ...result, trace: summary };
+      if (!trace?.file) for (const line of formatSummary(summary)) say(io, line);
+    }
   } catch (err) {
+    await tracing?.finish().catch(() => undefined);
     reportError(io, err);
     if (resultFile)
       writeResult(io, resultFile, {

@@ -9,6 +9,8 @@ import { runProbe } from '../probe.js';
 import { NPROC_REASON, userspaceMechanism } from './darwin-limits.js';
 import { PS_PATH, parseCpuTime } from './ps.js';
 import { SH_PATH } from './rlimit-wrapper.js';
+import { tracerCapabilities } from '../../trace/factory.js';
+import { darwinTracerBackends } from './trace/backends.js';
 
 export interface DarwinProbeInput {
   readonly launcher: ProcessLauncher;
@@ -185,6 +187,8 @@ export async function probeDarwin(input: DarwinProbeInput): Promise<CapabilityRe
         reason:
           'macOS has none: a sandbox keeps running if its corral process is killed after start (before start, nothing runs)',
       },
+      // Which exec tracer `run --trace` would use.
+      ...(await tracerCapabilities(darwinTracerBackends(launcher))),
     },
     probeMs: Math.round(performance.now() - started),
   };

@@ -7,6 +7,8 @@ import type { CgroupDetection } from './cgroup/detect.js';
 import { runCgroupName } from './cgroup/gc.js';
 import { runProbe } from '../probe.js';
 import { userspaceCapability } from './userspace-limits.js';
+import { tracerCapabilities } from '../../trace/factory.js';
+import { linuxTracerBackends } from './trace/backends.js';
 
 export interface LinuxProbeInput {
   readonly cgroups: CgroupDetection;
@@ -170,6 +172,8 @@ export async function probeLinux(input: LinuxProbeInput): Promise<CapabilityRepo
             fix: problem?.fix ?? '',
           },
       swap: swapCapability(),
+      // Which exec tracer `run --trace` would use, and why the others would not do.
+      ...(await tracerCapabilities(linuxTracerBackends())),
     },
     probeMs: Math.round(performance.now() - started),
   };
