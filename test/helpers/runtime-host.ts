@@ -6,6 +6,7 @@ import {
   mkdtempSync,
   readFileSync,
   readdirSync,
+  readlinkSync,
   rmSync,
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -47,6 +48,7 @@ export function hostRuntime(prefix = 'corral-rt-it-'): {
           out.push(`cgroup ${c}`);
       }
       out.push(...mountsUnder(dataDir).map((m) => `mount ${m}`));
+      out.push(...holdersUnder(dataDir).map((h) => `process ${h}`));
       out.push(...names().map((n) => `dir ${n}`));
       return out;
     },
@@ -86,4 +88,29 @@ export function minimalRootfs(dir: string): string {
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+/** Processes (port holders, loggers, sandboxes) with a file under `dir` open: none may outlive rm. */
+export function holdersUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (target === dir || target.startsWith(`${dir}/`)) {
+          out.push(`${pid} holding ${target}`);
+          break;
+        }
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return out;
 }

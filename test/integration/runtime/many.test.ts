@@ -24,7 +24,7 @@ describe('lifecycle at scale (real kernel)', () => {
         names.slice(i, i + 10).map(async (name, j) => {
           // Every fifth container runs on an overlay of the image, the rest on the host root.
           const onImage = (i + j) % 5 === 0;
-          const c = await rt.create(
+          await rt.create(
             name,
             {
               command: ['sh', '-c', `echo ready; exec sleep 600 # ${tag}`],
@@ -32,13 +32,19 @@ describe('lifecycle at scale (real kernel)', () => {
             },
             onImage ? { image: `img-${process.pid}` } : {},
           );
-          await c.start();
         }),
       );
     }
+    // Reserved from create until start: no two created containers share a port.
+    assert.equal(
+      new Set(rt.list().map((c) => c.port)).size,
+      50,
+      'every created container holds its own port',
+    );
+    for (let i = 0; i < names.length; i += 10)
+      await Promise.all(names.slice(i, i + 10).map((n) => rt.start(n)));
     const running = rt.list().filter((c) => c.state.status === 'running');
     assert.equal(running.length, 50);
-    assert.equal(new Set(running.map((c) => c.port)).size, 50, 'every container has its own port');
     assert.ok(
       env.leftovers(tag).some((l) => l.startsWith('mount ')),
       'image containers are overlay mounts',
