@@ -63,7 +63,7 @@ export async function reservePort(
 export async function releasePort(driver: ContainerDriver, holder: ProcRef | undefined): Promise<void> {
   if (!holder || !driver.alive(holder)) return;
   driver.launcher.signal(holder.pid, 'SIGKILL');
-  for (let i = 0; i < 200 && driver.alive(holder); i++) await sleep(2);
+  for (let i = 0; i < 400 && driver.alive(holder); i++) await sleep(1);
 }
 
 function listen(port: number): Promise<Server> {

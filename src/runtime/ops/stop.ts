@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { watch, type FSWatcher } from 'node:fs';
 import { ConfigError, StateError } from '../../errors.js';
 import type { Loaded, RuntimeContext } from '../context.js';
 import { failpoint } from '../failpoints.js';
@@ -34,7 +34,8 @@ export async function stopContainer(
   if (state?.status !== 'running' || !state.run) return;
   const c: Loaded = { ...loaded, state };
   const run: RunRecord = { ...state.run, stopRequestedAt: new Date().toISOString() };
-  writeState(c.paths, { ...state, run });
+  // Only a note for the outcome: not worth an fsync on the way to stopping.
+  writeState(c.paths, { ...state, run }, false);
   ctx.driver.signal(run, 'SIGTERM');
   failpoint('stop:signalled');
   if (!(await waitForExit(ctx, c, run, graceMs))) {
@@ -81,11 +82,32 @@ export async function waitForExit(
   run: RunRecord,
   ms: number,
 ): Promise<boolean> {
+  const ended = () =>
+    ctx.driver.readExitCode(c.paths) !== undefined || !run.bwrap || !ctx.driver.alive(run.bwrap);
+  if (ended()) return true;
   const deadline = Date.now() + ms;
-  for (let i = 0; ; i++) {
-    if (ctx.driver.readExitCode(c.paths) !== undefined || !run.bwrap || !ctx.driver.alive(run.bwrap))
-      return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(Math.min(2 + i, 25));
+  // bubblewrap writes the exit code into the status file: inotify wakes us the moment it does.
+  let wake: (() => void) | undefined;
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(c.paths.status, () => wake?.());
+  } catch {
+    // no inotify here: the poll below is enough
+  }
+  try {
+    for (let i = 0; ; i++) {
+      if (ended()) return true;
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(5 + i * 5, 50, left));
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    watcher?.close();
   }
 }
