@@ -7,6 +7,7 @@ import { detectCgroups, type CgroupDetection } from './cgroup/detect.js';
 import { findHostTool } from './host-tools.js';
 import { LinuxSandbox } from './linux-sandbox.js';
 import { launchSandbox, type LaunchTools } from './sandbox-launch.js';
+import { defaultDataDir } from '../../runtime/data-dir.js';
 import { probeLinux } from './capabilities.js';
 // Userspace fallback for memory and cpus where no cgroup controller can hold them.
 import { DEFAULT_INTERVAL_MS } from '../../limits/config.js';
@@ -60,6 +61,8 @@ export class LinuxBackend implements SandboxBackend {
         stdout: options.stdout,
         stderr: options.stderr,
         dieWithParent: options.dieWithParent ?? true,
+        // The containers' data dir holds their logs and root filesystems: no business of a run's.
+        hide: [defaultDataDir()],
         ...(options.onReady && { onReady: options.onReady }),
       },
     );
