@@ -52,7 +52,10 @@ export async function* readLogs(
     });
   const which = options.stream ?? 'both';
   const streams = (['stdout', 'stderr'] as const).filter((s) => which === 'both' || which === s);
-  const readers = streams.map((s) => new LineReader(s, s === 'stdout' ? c.paths.stdout : c.paths.stderr));
+  const stamped = c.config?.logTimestamps === true;
+  const readers = streams.map(
+    (s) => new LineReader(s, s === 'stdout' ? c.paths.stdout : c.paths.stderr, stamped),
+  );
   if (since && readers.some((r) => !r.times.known && r.size() > 0))
     throw new ConfigError(
       'since',
@@ -130,6 +133,8 @@ class LineReader {
   constructor(
     readonly stream: 'stdout' | 'stderr',
     readonly file: string,
+    /** A logger records this stream's times (the container has log timestamps). */
+    private readonly expectTimes: boolean,
   ) {
     this.times = new TimeIndex(file);
   }
@@ -184,7 +189,13 @@ class LineReader {
         this.offset += n;
         let start = 0;
         for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, start)) {
-          yield this.line(data.subarray(start, i), chunkStart + i + 1);
+          const line = this.line(data.subarray(start, i), chunkStart + i + 1);
+          // The logger writes a chunk, then its time: a line read in between waits for it.
+          if (!flush && this.expectTimes && line.time === undefined) {
+            this.pending = Buffer.from(data.subarray(start));
+            return;
+          }
+          yield line;
           start = i + 1;
         }
         this.pending = Buffer.from(data.subarray(start));
