@@ -55,6 +55,7 @@ export function hostRuntime(prefix = 'corral-rt-it-'): {
     cleanup: async () => {
       for (const c of rt.list()) await rt.remove(c.name, { force: true }).catch(() => undefined);
       if (mountsUnder(dataDir).length === 0) rmSync(dataDir, { recursive: true, force: true });
+      for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
     },
   };
 }
@@ -86,8 +87,13 @@ export function minimalRootfs(dir: string): string {
   return dir;
 }
 
+const temps: string[] = [];
+
+/** A temporary directory, removed by the next hostRuntime cleanup. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
 }
 
 /** Processes (port holders, loggers, sandboxes) with a file under `dir` open: none may outlive rm. */

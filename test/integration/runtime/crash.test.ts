@@ -92,6 +92,7 @@ describe('corral killed with SIGKILL in the middle of an operation (real kernel)
       assert.equal((await cli(['rm', '-f', 's1'])).code, 0);
       assert.deepEqual(env.leftovers(tag), []);
     }
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('during start, after the command was released: the next command sees it running and can stop it', async (t) => {
