@@ -20,6 +20,11 @@ export interface LaunchRequest {
   readonly extraPipes?: number;
   /** Start in a new session so the child outlives the launcher's process group. */
   readonly detached?: boolean;
+  /**
+   * Child fd numbers (above the extra pipes) that get /dev/null instead of whatever this process
+   * has open there without close-on-exec, so nothing inherited reaches the child by accident.
+   */
+  readonly nullFds?: readonly number[];
 }
 
 export interface LaunchExit {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { sandboxSpecSchema, type ParsedSpec, type SandboxSpec } from './schema.js';
+import { resolveSeccomp } from './seccomp.js';
 import type { Bind, ResolvedSpec } from './types.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -62,6 +63,7 @@ export function resolveSpec(input: SandboxSpec, options: ResolveOptions = {}): R
     },
     bestEffort: spec.bestEffort ?? false,
     user: spec.user,
+    seccomp: resolveSeccomp(spec.seccomp, cwd),
   });
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { seccompFieldSchema } from './seccomp.js';
 import { MAX_SAFE, parseCpus, parseDuration, parseSize } from './units.js';
 
 /** Refuses strings the kernel would silently truncate (argv, env and paths are C strings). */
@@ -151,6 +152,11 @@ export const sandboxSpecSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * System call filter: `default` (corral's deny list, answered with EPERM), `none`, the path of a
+     * JSON policy file, or a policy object `{ default?, extends?, deny?, allow? }`. Default: `default`.
+     */
+    seccomp: seccompFieldSchema.optional(),
   })
   .strict();
 

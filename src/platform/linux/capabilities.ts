@@ -6,6 +6,8 @@ import { DEFAULT_SANDBOX_ID } from '../../spec/resolve.js';
 import type { CgroupDetection } from './cgroup/detect.js';
 import { runCgroupName } from './cgroup/gc.js';
 import { runProbe } from './probe.js';
+import { bwrapFeatures } from './bwrap-features.js';
+import { probeDisableUserns, probeSeccomp } from './seccomp/probe-seccomp.js';
 
 export interface LinuxProbeInput {
   readonly cgroups: CgroupDetection;
@@ -32,6 +34,7 @@ export async function probeLinux(input: LinuxProbeInput): Promise<CapabilityRepo
   const asUser = root ? { uid: DEFAULT_SANDBOX_ID, gid: DEFAULT_SANDBOX_ID } : {};
   const isolation: Record<string, Capability> = {};
   const limits: Record<string, Capability> = {};
+  const hardening: Record<string, Capability> = {};
 
   // --- isolation: one bubblewrap run with every namespace; per-namespace runs only on failure.
   const bwrap = input.bwrapPath;
@@ -95,6 +98,17 @@ export async function probeLinux(input: LinuxProbeInput): Promise<CapabilityRepo
     isolation.capabilities = all.ok
       ? { status: 'kernel', mechanism: `${bwrapVersion} --cap-drop ALL, no_new_privs` }
       : { status: 'unavailable', mechanism: 'capability drop', reason: all.error };
+    // --- system call filter and nested user namespaces, each tried in a real sandbox.
+    const probe = {
+      launcher: input.launcher,
+      bwrapPath: bwrap,
+      baseArgs: ['--unshare-user', '--unshare-pid', ...base],
+      as: asUser,
+      disableUserns: (await bwrapFeatures(input.launcher, bwrap)).disableUserns,
+    };
+    const [seccomp, nested] = await Promise.all([probeSeccomp(probe), probeDisableUserns(probe)]);
+    hardening.seccomp = seccomp;
+    hardening['nested-userns'] = nested;
   }
   isolation['host-uid'] = root
     ? { status: 'kernel', mechanism: `runs as unprivileged host uid ${DEFAULT_SANDBOX_ID} (never 0)` }
@@ -156,6 +170,7 @@ export async function probeLinux(input: LinuxProbeInput): Promise<CapabilityRepo
             fix: problem?.fix ?? '',
           },
       swap: swapCapability(),
+      ...hardening,
     },
     probeMs: Math.round(performance.now() - started),
   };

@@ -24,6 +24,9 @@ import { planMounts } from './mount-plan.js';
 import { checkWorkdir, resolveCommand } from './resolve-command.js';
 import { prlimitArgs, rlimitReports } from './rlimits.js';
 import { probeLinux } from './capabilities.js';
+import { bwrapFeatures, NO_BWRAP_FEATURES, type BwrapFeatures } from './bwrap-features.js';
+import { inheritableFds } from './inherited-fds.js';
+import { sandboxFilter, sendFilter, wantsDisableUserns } from './seccomp/sandbox-filter.js';
 
 export interface LinuxBackendOptions {
   readonly launcher?: ProcessLauncher;
@@ -37,6 +40,9 @@ export interface LinuxBackendOptions {
   readonly hostRoot?: string;
   /** How often to look for OOM kills on cgroup v1. Default 50 ms. */
   readonly oomPollMs?: number;
+  /** What the installed bubblewrap supports. Default: read from `bwrap --version`, except with an
+   * injected launcher (tests), where no optional feature is assumed. */
+  readonly bwrapFeatures?: BwrapFeatures;
 }
 
 const CGROUP_LIMITS: readonly { limit: LimitName; controller: CgroupController; flag: string }[] = [
@@ -94,13 +100,21 @@ export class LinuxBackend implements SandboxBackend {
     const driver = this.cgroups().driver;
     if (driver) await collectStaleRunCgroups(driver);
 
+    // Hardening (seccomp, nested user namespaces, inherited descriptors): see seccomp/.
+    const filter = sandboxFilter(spec.seccomp);
+    const features = await this.bwrapFeatures(bwrapPath);
+    const inherited = inheritableFds().filter((fd) => fd > 5);
     const bwrap = this.launcher.launch({
       file: bwrapPath,
       args: buildBwrapArgs(spec, mounts.ops, {
         infoFd: 3,
         blockFd: 4,
+        seccompFd: 5,
+        closeFds: inherited,
+        disableUserns: features.disableUserns && wantsDisableUserns(spec.seccomp),
         dieWithParent: options.dieWithParent ?? true,
       }),
+      nullFds: inherited,
       env: spec.env,
       // bwrap runs as the sandbox uid, which may not be able to enter corral's own cwd.
       cwd: '/',
@@ -108,15 +122,16 @@ export class LinuxBackend implements SandboxBackend {
       stdin: options.stdin,
       stdout: options.stdout,
       stderr: options.stderr,
-      extraPipes: 2,
+      extraPipes: 3,
     });
     let cgroup: Cgroup | undefined;
     let initPid: number | undefined;
     try {
       // bwrap is creating namespaces and mounts meanwhile; the cgroup is ready before it is.
       cgroup = useCgroup && driver ? this.createCgroup(spec, limits) : undefined;
-      const [info, block] = bwrap.extra;
-      if (!info || !block) throw new LaunchError('bubblewrap was started without its control pipes');
+      const [info, block, seccompPipe] = bwrap.extra;
+      if (!info || !block || !seccompPipe)
+        throw new LaunchError('bubblewrap was started without its control pipes');
       initPid = await readChildPid(bwrap, info);
       // The init is held before exec (--block-fd): limits apply before the command's first instruction.
       cgroup?.addProcess(initPid);
@@ -124,6 +139,7 @@ export class LinuxBackend implements SandboxBackend {
       const cg = cgroup;
       await options.onReady?.({ initPid, cgroupName: cg?.name, cgroupProcs: () => cg?.procs() ?? [] });
       await release(block);
+      sendFilter(seccompPipe, filter);
       return new LinuxSandbox({
         bwrap,
         initPid,
@@ -249,6 +265,11 @@ export class LinuxBackend implements SandboxBackend {
   private cgroups(): CgroupDetection {
     this.detection ??= this.options.cgroups ? this.options.cgroups() : detectCgroups();
     return this.detection;
+  }
+  private bwrapFeatures(bwrapPath: string): Promise<BwrapFeatures> {
+    if (this.options.bwrapFeatures) return Promise.resolve(this.options.bwrapFeatures);
+    if (this.options.launcher) return Promise.resolve(NO_BWRAP_FEATURES);
+    return bwrapFeatures(this.launcher, bwrapPath);
   }
   private bwrapPath(): string | undefined {
     return this.options.bwrapPath ?? findHostTool('bwrap');
