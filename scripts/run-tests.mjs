@@ -2,17 +2,18 @@
 // Runs the test suites with node:test through tsx. Node 20 does not expand globs or
 // directories for --test, so the files are listed here explicitly; finding none is a failure.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 const SUITES = {
   // Unit tests are fast and independent: run them in parallel.
-  unit: { dir: 'test/unit', concurrency: 4 },
+  unit: { dir: 'test/unit', concurrency: 4, required: true },
   // Integration and security tests use the real kernel and measure CPU shares and timings:
   // one file at a time, so they do not disturb each other's measurements.
-  integration: { dir: 'test/integration', concurrency: 1 },
-  security: { dir: 'test/security', concurrency: 1 },
+  integration: { dir: 'test/integration', concurrency: 1, required: true },
+  // Not required until the escape battery lands (issue #5).
+  security: { dir: 'test/security', concurrency: 1, required: false },
 };
 
 function findTests(dir) {
@@ -42,6 +43,10 @@ for (const name of suites) {
     process.exit(2);
   }
   const files = findTests(suite.dir);
+  if (files.length === 0 && !suite.required && !existsSync(path.join(root, suite.dir))) {
+    console.log(`\n# suite ${name}: no ${suite.dir} directory yet, skipped`);
+    continue;
+  }
   if (files.length === 0) {
     console.error(`no test files found in ${suite.dir}: refusing to report an empty suite as passing`);
     failed = true;

@@ -6,6 +6,7 @@ import { formatDuration } from '../spec/units.js';
 import type {
   BackendStartOptions,
   LimitReport,
+  NotEnforced,
   RunningSandbox,
   SandboxBackend,
   SandboxStats,
@@ -71,6 +72,11 @@ export class SandboxProcess implements AsyncDisposable {
   /** How each requested limit is enforced (known once started). */
   get limits(): Readonly<Partial<Record<LimitName, LimitReport>>> {
     return this.sandbox?.limits ?? {};
+  }
+
+  /** Requested limits this host could not enforce (only with bestEffort). */
+  get notEnforced(): readonly NotEnforced[] {
+    return this.sandbox?.notEnforced ?? [];
   }
 
   /** Starts the sandbox; resolves once the command is running under its limits. */

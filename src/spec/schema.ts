@@ -127,7 +127,15 @@ export const sandboxSpecSchema = z
     /** Working directory inside the sandbox (absolute). Default: `/`. */
     workdir: sandboxPath('workdir').optional(),
     /** `none` (default): private loopback only. `host`: share the host's network. */
-    network: z.enum(['none', 'host'], { message: 'network: must be "none" or "host"' }).optional(),
+    network: z
+      .string()
+      .max(64)
+      .transform((raw, ctx) => {
+        if (raw === 'none' || raw === 'host') return raw;
+        ctx.addIssue({ code: 'custom', message: `network: must be "none" or "host", got ${show(raw)}` });
+        return z.NEVER;
+      })
+      .optional(),
     /** Hostname inside the sandbox. Default: `corral`. */
     hostname: z
       .string()

@@ -48,7 +48,10 @@ export function fakeBwrap(options: FakeBwrapOptions = {}): FakeBehaviour {
 
 /** A launcher whose bwrap is fake and whose other tools (prlimit) succeed at once. */
 export function fakeLauncher(options: FakeBwrapOptions = {}): FakeLauncher {
-  return new FakeLauncher((req: LaunchRequest) =>
-    req.file.endsWith('bwrap') ? fakeBwrap(options) : undefined,
-  );
+  return new FakeLauncher((req: LaunchRequest) => (isBwrap(req) ? fakeBwrap(options) : undefined));
+}
+
+/** bwrap is launched directly, or through prlimit (`prlimit OPTS -- /usr/bin/bwrap ARGS`). */
+export function isBwrap(req: LaunchRequest): boolean {
+  return req.file.endsWith('bwrap') || req.args.some((a) => a.endsWith('/bwrap'));
 }

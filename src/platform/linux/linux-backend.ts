@@ -22,7 +22,7 @@ import { checkHostAccess, sandboxIdentity, type SandboxIdentity } from './identi
 import { LinuxSandbox } from './linux-sandbox.js';
 import { planMounts } from './mount-plan.js';
 import { checkWorkdir, resolveCommand } from './resolve-command.js';
-import { prlimitArgs, rlimitReports } from './rlimits.js';
+import { nofileArgs, rlimitReports, wrapperArgs } from './rlimits.js';
 import { probeLinux } from './capabilities.js';
 import { bwrapFeatures, NO_BWRAP_FEATURES, type BwrapFeatures } from './bwrap-features.js';
 import { inheritableFds } from './inherited-fds.js';
@@ -104,16 +104,18 @@ export class LinuxBackend implements SandboxBackend {
     const filter = sandboxFilter(spec.seccomp);
     const features = await this.bwrapFeatures(bwrapPath);
     const inherited = inheritableFds().filter((fd) => fd > 5);
+    const bwrapArgs = buildBwrapArgs(spec, mounts.ops, {
+      infoFd: 3,
+      blockFd: 4,
+      seccompFd: 5,
+      closeFds: inherited,
+      disableUserns: features.disableUserns && wantsDisableUserns(spec.seccomp),
+      dieWithParent: options.dieWithParent ?? true,
+    });
     const bwrap = this.launcher.launch({
-      file: bwrapPath,
-      args: buildBwrapArgs(spec, mounts.ops, {
-        infoFd: 3,
-        blockFd: 4,
-        seccompFd: 5,
-        closeFds: inherited,
-        disableUserns: features.disableUserns && wantsDisableUserns(spec.seccomp),
-        dieWithParent: options.dieWithParent ?? true,
-      }),
+      // Through prlimit when it is there: the rlimits are in place before bwrap even starts.
+      file: prlimitPath ?? bwrapPath,
+      args: prlimitPath ? [...wrapperArgs(spec.limits), '--', bwrapPath, ...bwrapArgs] : bwrapArgs,
       nullFds: inherited,
       env: spec.env,
       // bwrap runs as the sandbox uid, which may not be able to enter corral's own cwd.
@@ -123,6 +125,8 @@ export class LinuxBackend implements SandboxBackend {
       stdout: options.stdout,
       stderr: options.stderr,
       extraPipes: 3,
+      // Its own session: a terminal's Ctrl-C reaches corral, which decides what the sandbox gets.
+      detached: true,
     });
     let cgroup: Cgroup | undefined;
     let initPid: number | undefined;
@@ -135,7 +139,8 @@ export class LinuxBackend implements SandboxBackend {
       initPid = await readChildPid(bwrap, info);
       // The init is held before exec (--block-fd): limits apply before the command's first instruction.
       cgroup?.addProcess(initPid);
-      if (prlimitPath) await this.setRlimits(prlimitPath, initPid, spec, who);
+      if (prlimitPath && spec.limits.nofile !== undefined)
+        await this.setNofile(prlimitPath, initPid, spec.limits.nofile, who);
       const cg = cgroup;
       await options.onReady?.({ initPid, cgroupName: cg?.name, cgroupProcs: () => cg?.procs() ?? [] });
       await release(block);
@@ -237,10 +242,10 @@ export class LinuxBackend implements SandboxBackend {
     return cg;
   }
 
-  private async setRlimits(
+  private async setNofile(
     prlimitPath: string,
     pid: number,
-    spec: ResolvedSpec,
+    nofile: number,
     who: SandboxIdentity,
   ): Promise<void> {
     // prlimit runs as the sandbox uid: changing another uid's limits needs CAP_SYS_RESOURCE,
@@ -249,7 +254,7 @@ export class LinuxBackend implements SandboxBackend {
       file: prlimitPath,
       cwd: '/',
       ...(who.switched && { uid: who.uid, gid: who.gid }),
-      args: prlimitArgs(pid, spec.limits),
+      args: nofileArgs(pid, nofile),
       env: { PATH: DEFAULT_PATH, LANG: 'C' },
       stdin: 'ignore',
       stdout: 'ignore',
@@ -271,11 +276,21 @@ export class LinuxBackend implements SandboxBackend {
     if (this.options.launcher) return Promise.resolve(NO_BWRAP_FEATURES);
     return bwrapFeatures(this.launcher, bwrapPath);
   }
+  // Looked up once per backend: PATH searches are measurable on a path taken thousands of times.
+  private tools: { bwrap: string | undefined; prlimit: string | undefined } | undefined;
   private bwrapPath(): string | undefined {
-    return this.options.bwrapPath ?? findHostTool('bwrap');
+    this.tools ??= this.findTools();
+    return this.tools.bwrap;
   }
   private prlimitPath(): string | undefined {
-    return this.options.prlimitPath ?? findHostTool('prlimit');
+    this.tools ??= this.findTools();
+    return this.tools.prlimit;
+  }
+  private findTools() {
+    return {
+      bwrap: this.options.bwrapPath ?? findHostTool('bwrap'),
+      prlimit: this.options.prlimitPath ?? findHostTool('prlimit'),
+    };
   }
 }
 

@@ -31,9 +31,7 @@ export function planMounts(spec: ResolvedSpec, hostRoot = '/'): MountPlan {
     { kind: 'tmpfs', target: '/tmp' },
   ];
   if (spec.rootfs === undefined) {
-    for (const p of HIDDEN_HOST_PATHS) {
-      if (existsSync(path.join(hostRoot, p))) base.push({ kind: 'tmpfs', target: p });
-    }
+    for (const p of hiddenPaths(hostRoot)) base.push({ kind: 'tmpfs', target: p });
   }
   const user: MountOp[] = [
     ...spec.tmpfs.map((target): MountOp => ({ kind: 'tmpfs', target })),
@@ -53,6 +51,18 @@ export function planMounts(spec: ResolvedSpec, hostRoot = '/'): MountPlan {
     viewMounts.push(op.kind === 'bind' ? { kind: 'bind', target: op.target, source: op.source } : op);
   }
   return { ops, view: new SandboxView(rootSource, viewMounts) };
+}
+
+const hiddenCache = new Map<string, string[]>();
+
+/** Which of the hidden directories this host has (a mount point must exist on the read-only root). */
+function hiddenPaths(hostRoot: string): string[] {
+  let found = hiddenCache.get(hostRoot);
+  if (!found) {
+    found = HIDDEN_HOST_PATHS.filter((p) => existsSync(path.join(hostRoot, p)));
+    hiddenCache.set(hostRoot, found);
+  }
+  return found;
 }
 
 function depth(op: MountOp): number {

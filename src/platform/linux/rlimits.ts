@@ -2,17 +2,29 @@ import type { ResolvedLimits } from '../../spec/types.js';
 import type { LimitReport } from '../../run/backend.js';
 import { formatBytes, formatDuration } from '../../spec/units.js';
 
-/** prlimit(1) arguments that set a sandbox's rlimits on `pid` (inherited by everything it starts). */
-export function prlimitArgs(pid: number, limits: ResolvedLimits): string[] {
-  // Core dumps of untrusted programs could fill disks or reach the host's core handler.
-  const args = ['--pid', String(pid), '--core=0:0'];
+/**
+ * prlimit(1) options that wrap bubblewrap itself (`prlimit OPTS -- bwrap ...`): the limits are
+ * set before bwrap execs and inherited by everything it starts, at the cost of one exec rather
+ * than a round trip. These limits do not hinder bwrap: its CPU time is tiny, it writes no
+ * regular files, and it dumps no core.
+ */
+export function wrapperArgs(limits: ResolvedLimits): string[] {
+  // Core dumps of untrusted programs could fill disks or feed the host's core handler.
+  const args = ['--core=0:0'];
   const cpu = cpuSeconds(limits);
   // soft < hard: SIGXCPU first (a clear "cpu-time" signal); SIGKILL a second later if it is caught.
   if (cpu !== undefined) args.push(`--cpu=${cpu}:${cpu + 1}`);
-  // soft == hard for the rest, so the program cannot raise its own limit.
-  if (limits.nofile !== undefined) args.push(`--nofile=${limits.nofile}:${limits.nofile}`);
+  // soft == hard so the program cannot raise its own limit.
   if (limits.fsizeBytes !== undefined) args.push(`--fsize=${limits.fsizeBytes}:${limits.fsizeBytes}`);
   return args;
+}
+
+/**
+ * RLIMIT_NOFILE cannot wrap bubblewrap (it needs descriptors of its own to build the sandbox), so
+ * it is set on the sandbox's init while that is held before exec: `prlimit --pid PID ...`.
+ */
+export function nofileArgs(pid: number, nofile: number): string[] {
+  return ['--pid', String(pid), `--nofile=${nofile}:${nofile}`];
 }
 
 /** RLIMIT_CPU counts whole seconds: a sub-second request is rounded up, and the report says so. */

@@ -43,10 +43,12 @@ export function readPids(file: string): number[] {
 }
 
 /**
- * rmdir with retries: after the last process exits the kernel may still be tearing the cgroup
- * down (EBUSY) for a few milliseconds. ENOENT counts as success, so removal is idempotent.
+ * rmdir with retries: after the sandbox exits, its init may linger as a zombie for a moment
+ * (bwrap exits before the system reaps it) and the cgroup stays busy (EBUSY). The first retries
+ * only yield to the event loop, since the reaping happens on another CPU within microseconds.
+ * ENOENT counts as success, so removal is idempotent.
  */
-export async function removeDir(dir: string, kill: () => void, attempts = 50): Promise<void> {
+export async function removeDir(dir: string, kill: () => void, attempts = 60): Promise<void> {
   for (let i = 0; ; i++) {
     try {
       rmdirSync(dir);
@@ -62,7 +64,8 @@ export async function removeDir(dir: string, kill: () => void, attempts = 50): P
       }
       if (code !== 'EBUSY' || i >= attempts) throw err;
       kill();
-      await sleep(Math.min(2 + i * 2, 20));
+      if (i < 20) await new Promise((resolve) => setImmediate(resolve));
+      else await sleep(Math.min(1 + (i - 20) * 2, 20));
     }
   }
 }

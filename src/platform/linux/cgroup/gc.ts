@@ -14,16 +14,19 @@ export function runCgroupName(): string {
 }
 
 const RUN_NAME = /^run-(\d+)-(\d+)-/;
-const collected = new WeakSet<CgroupDriver>();
+/** A long-lived process looks again now and then; a CLI process looks once, at its first run. */
+const INTERVAL_MS = 60_000;
+const lastCollected = new WeakMap<CgroupDriver, number>();
 
 /**
  * Removes run cgroups whose corral process is gone (killed with SIGKILL mid-run, say). Their
  * sandboxes died with it (bubblewrap --die-with-parent); only the empty directories remain.
- * Lifecycle containers use other names and are never touched here. Runs once per driver.
+ * Lifecycle containers use other names and are never touched here. Runs at most once a minute per driver.
  */
-export async function collectStaleRunCgroups(driver: CgroupDriver): Promise<string[]> {
-  if (collected.has(driver)) return [];
-  collected.add(driver);
+export async function collectStaleRunCgroups(driver: CgroupDriver, now = Date.now()): Promise<string[]> {
+  const last = lastCollected.get(driver);
+  if (last !== undefined && now - last < INTERVAL_MS) return [];
+  lastCollected.set(driver, now);
   const removed: string[] = [];
   for (const name of driver.list()) {
     const m = RUN_NAME.exec(name);

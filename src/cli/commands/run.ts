@@ -1,0 +1,78 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { SandboxBackend } from '../../run/backend.js';
+import type { RunResult } from '../../run/result.js';
+import { SandboxProcess } from '../../run/sandbox-process.js';
+import { resolveSpec } from '../../spec/resolve.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { EXIT, exitCodeForError, exitCodeForSignal } from '../exit-codes.js';
+import { reportError, say, type CliIO } from '../output.js';
+import { addSandboxOptions, specFromOptions } from '../options/sandbox-options.js';
+import type { CliContext } from '../context.js';
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export function registerRun(program: Command, ctx: CliContext): void {
+  addSandboxOptions(
+    program
+      .command('run')
+      .summary('run a command in a sandbox, in the foreground')
+      .description('Run a command in a sandbox. Its output streams through; corral exits with its status.')
+      .argument('<command...>', 'the command and its arguments (put -- before it)')
+      .option('--result-file <file>', 'write the run result as JSON to FILE'),
+  ).action(async (command: string[], opts: Record<string, unknown>) => {
+    ctx.exitCode = await runCommand(command, opts, ctx.io, ctx.backend());
+  });
+}
+
+async function runCommand(
+  command: string[],
+  opts: Record<string, unknown>,
+  io: CliIO,
+  backend: SandboxBackend,
+): Promise<number> {
+  const resultFile = typeof opts.resultFile === 'string' ? path.resolve(io.cwd, opts.resultFile) : undefined;
+  let proc: SandboxProcess;
+  let result: RunResult;
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  try {
+    const spec = resolveSpec(specFromOptions(opts, command, io), { cwd: io.cwd, hostEnv: io.env });
+    proc = new SandboxProcess(spec, backend, { stdin: 'inherit', stdout: 'inherit', stderr: 'inherit' });
+    await proc.start();
+    // Said before the command's output, so nobody mistakes the run for a limited one.
+    for (const miss of proc.notEnforced)
+      say(io, `warning: ${miss.limit} is not enforced: ${miss.reason} (fix: ${miss.fix})`);
+    // The sandbox is in its own session, so a terminal's Ctrl-C reaches corral only: pass it
+    // on, and escalate to SIGKILL if it comes again.
+    let received = 0;
+    for (const sig of FORWARDED) {
+      const h = () => (++received > 1 ? proc.kill() : proc.signal(sig));
+      handlers.set(sig, h);
+      process.on(sig, h);
+    }
+    result = await proc.wait();
+  } catch (err) {
+    reportError(io, err);
+    if (resultFile)
+      writeResult(io, resultFile, {
+        error: { code: (err as { code?: string }).code ?? 'E_INTERNAL', message: (err as Error).message },
+      });
+    return exitCodeForError(err);
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  }
+  if (result.message) say(io, `killed: ${result.message}`);
+  if (resultFile && !writeResult(io, resultFile, result)) return EXIT.CORRAL;
+  if (result.exitCode !== null) return result.exitCode;
+  return result.signal ? exitCodeForSignal(result.signal) : EXIT.CORRAL;
+}
+
+function writeResult(io: CliIO, file: string, value: unknown): boolean {
+  try {
+    writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+    return true;
+  } catch (err) {
+    say(io, `cannot write --result-file ${file}: ${(err as Error).message}`);
+    return false;
+  }
+}
