@@ -26,7 +26,12 @@ import { nofileArgs, rlimitReports, wrapperArgs } from './rlimits.js';
 import { probeLinux } from './capabilities.js';
 import { bwrapFeatures, NO_BWRAP_FEATURES, type BwrapFeatures } from './bwrap-features.js';
 import { inheritableFds } from './inherited-fds.js';
-import { sandboxFilter, sendFilter, wantsDisableUserns } from './seccomp/sandbox-filter.js';
+import {
+  sandboxFilter,
+  sendFilter,
+  untilInitFiltered,
+  wantsDisableUserns,
+} from './seccomp/sandbox-filter.js';
 
 export interface LinuxBackendOptions {
   readonly launcher?: ProcessLauncher;
@@ -144,7 +149,8 @@ export class LinuxBackend implements SandboxBackend {
       const cg = cgroup;
       await options.onReady?.({ initPid, cgroupName: cg?.name, cgroupProcs: () => cg?.procs() ?? [] });
       await release(block);
-      sendFilter(seccompPipe, filter);
+      await sendFilter(seccompPipe, filter);
+      await untilInitFiltered(initPid);
       return new LinuxSandbox({
         bwrap,
         initPid,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { UnsupportedError } from '../../../errors.js';
 import type { ResolvedSeccomp } from '../../../spec/seccomp.js';
@@ -33,12 +34,55 @@ export function wantsDisableUserns(seccomp: ResolvedSeccomp): boolean {
 }
 
 /**
- * Writes the program once the sandbox has been released (see ALLOW_ALL_PROGRAM for why after).
- * Under PIPE_BUF bytes the write is atomic, so a corral killed mid-way leaves bwrap nothing it
- * could load. A sandbox that already died makes the write fail with EPIPE: that is its exit to
- * report, not an error here.
+ * Writes the program once the sandbox has been released (see ALLOW_ALL_PROGRAM for why after),
+ * and resolves once bwrap can read it to its end. Under PIPE_BUF bytes the write is atomic, so a
+ * corral killed mid-way leaves bwrap nothing it could load. Waiting for the end to be sent
+ * matters: bwrap reads to end of file before it sets up its init's parent-death signal, so a
+ * corral that returned before sending it, then died, would leave a sandbox with no parent to die
+ * with. A sandbox that already died makes the write fail (EPIPE): its exit is reported elsewhere.
  */
-export function sendFilter(pipe: Writable, program: Buffer): void {
+export async function sendFilter(pipe: Writable, program: Buffer): Promise<void> {
   pipe.on('error', () => undefined);
-  pipe.end(program);
+  await new Promise<void>((resolve) => {
+    pipe.once('error', () => resolve());
+    pipe.end(program, () => resolve());
+  });
+}
+
+/**
+ * Resolves once the sandbox's init shows its filter in /proc. bubblewrap's init arms its
+ * parent-death signal just before it installs the filter, so from then on a corral killed with
+ * SIGKILL takes the whole sandbox with it; before, its death could orphan a running sandbox.
+ * Every run has a filter (`none` gets the allow-all one), so this always comes; it also stops
+ * when the init is gone, and gives up after `timeoutMs` without failing the run. The init starts
+ * with corral's own filters (corral may itself run under one, in a container): it is its count
+ * going up that tells.
+ */
+export async function untilInitFiltered(initPid: number, timeoutMs = 2000): Promise<void> {
+  const self = readStatus('self') ?? '';
+  const own = filterCount(self);
+  // An old kernel (no Seccomp_filters) running corral under a filter gives nothing to watch.
+  if (own > 0 && !/^Seccomp_filters:/m.test(self)) return;
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    const status = readStatus(String(initPid));
+    if (status === undefined) return; // gone: its exit is reported elsewhere
+    if (filterCount(status) > own || performance.now() > end) return;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+function readStatus(pid: string): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Seccomp_filters (Linux 5.9+); before that, 1 for any filter mode. */
+function filterCount(status: string): number {
+  const filters = /^Seccomp_filters:\s*(\d+)$/m.exec(status)?.[1];
+  if (filters !== undefined) return Number(filters);
+  return /^Seccomp:\s*2$/m.test(status) ? 1 : 0;
 }
