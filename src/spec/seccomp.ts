@@ -20,12 +20,12 @@ export const seccompPolicySchema = z
     /** The deny list to start from when `default` is `allow`. Default: `default` (corral's list). */
     extends: z.enum(['default', 'none'], { message: 'extends: must be "default" or "none"' }).optional(),
     /** Calls answered with EPERM. */
-    deny: z.array(syscallName).max(1024).optional(),
+    deny: z.array(syscallName).max(1024).readonly().optional(),
     /**
      * Calls removed from the deny list, or, with `default: "deny"`, the calls allowed. Allowing
      * `unshare` allows namespaces in every form (clone's namespace flags, nested user namespaces).
      */
-    allow: z.array(syscallName).max(1024).optional(),
+    allow: z.array(syscallName).max(1024).readonly().optional(),
   })
   .strict();
 

@@ -25,7 +25,7 @@ import { checkWorkdir, resolveCommand } from './resolve-command.js';
 import { nofileArgs, rlimitReports, wrapperArgs } from './rlimits.js';
 import { probeLinux } from './capabilities.js';
 import { bwrapFeatures, NO_BWRAP_FEATURES, type BwrapFeatures } from './bwrap-features.js';
-import { inheritableFds } from './inherited-fds.js';
+import { openDescriptors } from './inherited-fds.js';
 import {
   sandboxFilter,
   sendFilter,
@@ -108,7 +108,7 @@ export class LinuxBackend implements SandboxBackend {
     // Hardening (seccomp, nested user namespaces, inherited descriptors): see seccomp/.
     const filter = sandboxFilter(spec.seccomp);
     const features = await this.bwrapFeatures(bwrapPath);
-    const inherited = inheritableFds().filter((fd) => fd > 5);
+    const inherited = openDescriptors().filter((fd) => fd > 5);
     const bwrapArgs = buildBwrapArgs(spec, mounts.ops, {
       infoFd: 3,
       blockFd: 4,
