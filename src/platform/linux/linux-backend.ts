@@ -1,3 +1,4 @@
+import { PassThrough, type Readable } from 'node:stream';
 import { LaunchError, UnsupportedError } from '../../errors.js';
 import { OsLauncher } from '../../process/os-launcher.js';
 import type { LaunchedProcess, ProcessLauncher } from '../../process/types.js';
@@ -133,6 +134,13 @@ export class LinuxBackend implements SandboxBackend {
       // Its own session: a terminal's Ctrl-C reaches corral, which decides what the sandbox gets.
       detached: true,
     });
+    // Output is read from the first byte: once a child exits, Node throws away what it wrote to
+    // pipes nobody reads, and a quick command can be done before start() returns.
+    const output: LaunchedProcess = {
+      ...bwrap,
+      stdout: buffered(bwrap.stdout),
+      stderr: buffered(bwrap.stderr),
+    };
     let cgroup: Cgroup | undefined;
     let initPid: number | undefined;
     try {
@@ -152,7 +160,7 @@ export class LinuxBackend implements SandboxBackend {
       await sendFilter(seccompPipe, filter);
       await untilInitFiltered(initPid);
       return new LinuxSandbox({
-        bwrap,
+        bwrap: output,
         initPid,
         cgroup,
         launcher: this.launcher,
@@ -298,6 +306,10 @@ export class LinuxBackend implements SandboxBackend {
       prlimit: this.options.prlimitPath ?? findHostTool('prlimit'),
     };
   }
+}
+
+function buffered(stream: Readable | null): Readable | null {
+  return stream ? stream.pipe(new PassThrough()) : null;
 }
 
 async function abandon(bwrap: LaunchedProcess, cgroup: Cgroup | undefined): Promise<void> {
