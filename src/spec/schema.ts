@@ -77,6 +77,8 @@ const sandboxPath = (what: string) =>
     .string()
     .min(1, `${what}: must not be empty`)
     .max(4096, `${what}: longer than 4096 characters`)
+    // The kernel's limit (PATH_MAX) is in bytes: 3000 emoji are 12000 of them.
+    .refine((s) => Buffer.byteLength(s) <= 4096, `${what}: longer than 4096 bytes`)
     .refine(noNul, `${what}: contains a NUL byte`);
 
 export const limitsSchema = z

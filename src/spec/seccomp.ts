@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { quote } from './quote.js';
 import { isKnownSyscall } from '../platform/linux/seccomp/syscall-table.js';
 
 const syscallName = z
@@ -36,7 +37,7 @@ export const seccompFieldSchema = z.union([
   z
     .string()
     .min(1, 'seccomp: must not be empty')
-    .max(4096)
+    .max(4096, 'seccomp: a policy file path is at most 4096 characters')
     .refine((s) => !s.includes('\0'), 'seccomp: contains a NUL byte'),
   seccompPolicySchema,
 ]);
@@ -88,7 +89,7 @@ export function resolveSeccomp(input: string | SeccompPolicyInput | undefined, c
             : `cannot be read (${code})`;
     throw new ConfigError(
       'seccomp',
-      `seccomp: policy file ${why} (expected default, none or a JSON file): ${JSON.stringify(input)}`,
+      `seccomp: policy file ${why} (expected default, none or a JSON file): ${quote(input)}`,
       {
         value: input,
         resolved: file,
@@ -131,17 +132,13 @@ function fromPolicy(
   ] as const) {
     const unknown = names.find((n) => !isKnownSyscall(n));
     if (unknown !== undefined)
-      throw new ConfigError(
-        'seccomp',
-        `seccomp: unknown system call in ${list}${where}: ${JSON.stringify(unknown)}`,
-        {
-          value: unknown,
-        },
-      );
+      throw new ConfigError('seccomp', `seccomp: unknown system call in ${list}${where}: ${quote(unknown)}`, {
+        value: unknown,
+      });
   }
   const both = deny.find((n) => allow.includes(n));
   if (both !== undefined)
-    throw new ConfigError('seccomp', `seccomp: ${JSON.stringify(both)} is in both deny and allow${where}`, {
+    throw new ConfigError('seccomp', `seccomp: ${quote(both)} is in both deny and allow${where}`, {
       value: both,
     });
   if (allow.includes('clone3') && !allow.includes('unshare'))
