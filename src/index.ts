@@ -41,3 +41,72 @@ export {
   isCorralError,
   type ErrorCode,
 } from './errors.js';
+export { UserspaceLimiter, type UserspaceLimiterOptions } from './limits/userspace-limiter.js';
+export type {
+  ResourceLimiter,
+  ResourceHandle,
+  ResourceConfig,
+  ResourceStats,
+  KillEvent,
+  LimitKind,
+  TreeSampler,
+  ProcessSample,
+  Signaller,
+  Clock,
+} from './limits/types.js';
+export { ProcSampler } from './platform/linux/proc-sampler.js';
+export { PsSampler } from './platform/darwin/ps-sampler.js';
+export { DarwinBackend, type DarwinBackendOptions } from './platform/darwin/darwin-backend.js';
+export { generateProfile, type GeneratedProfile, type GenerateOptions } from './platform/darwin/profile.js';
+export type { SeatbeltPolicy, NetworkPolicy, GpuPolicy } from './platform/darwin/profile-types.js';
+export type { PathStyle } from './platform/darwin/profile-paths.js';
+export type { MacosSpec } from './spec/schema.js';
+export type { MacosOptions } from './spec/types.js';
+// --- exec tracing
+export type {
+  ArgvCapture,
+  ExecEvent,
+  ForkEvent,
+  ExitEvent,
+  LostEvent,
+  TraceEvent,
+  TraceTarget,
+  TraceCounts,
+  TraceListener,
+  Tracer,
+} from './trace/types.js';
+export type { TracerBackend, TracerOptions, ProbeResult } from './trace/backend.js';
+export {
+  createTracer,
+  selectTracer,
+  tracerCapabilities,
+  type SelectTracerOptions,
+  type TracerChoice,
+} from './trace/factory.js';
+export { TracerCore, sandboxLabel } from './trace/tracer-core.js';
+export { StubTracer } from './trace/stub-tracer.js';
+export { TraceRecorder, type TraceRecorderOptions } from './trace/recorder.js';
+export { TraceWriter, type TraceWriterOptions } from './trace/jsonl-writer.js';
+export { readTrace, type ReadTraceOptions } from './trace/jsonl-reader.js';
+export { parseRecord, type TraceRecord, type TraceStartRecord, type TraceEndRecord } from './trace/record.js';
+export { formatRecord, shellQuote, type FormatOptions } from './trace/format.js';
+export { summarize, formatSummary, TraceSummarizer, type TraceSummary } from './trace/summary.js';
+export { showTrace, type ShowTraceOptions } from './trace/show.js';
+export { decodeWaitStatus, type DecodedStatus } from './trace/wait-status.js';
+export { isGitCommit, gitSubcommand } from './trace/classify/git-commit.js';
+export { isPackageInstall } from './trace/classify/package-install.js';
+export { isNetworkTool } from './trace/classify/network-tool.js';
+export { classify, type ExecTag } from './trace/classify/index.js';
+export { toArgv, unwrap, type ArgvLike } from './trace/classify/argv.js';
+export {
+  startRecorderProcess,
+  type RecorderProcess,
+  type RecorderProcessOptions,
+} from './trace/recorder-process.js';
+export { prepareRunTrace, type RunTrace, type RunTraceOptions } from './run/run-trace.js';
+export {
+  ProcConnectorTracer,
+  type ProcConnectorOptions,
+} from './platform/linux/trace/proc-connector-tracer.js';
+export { ProcPollTracer, type ProcPollOptions } from './platform/linux/trace/proc-poll-tracer.js';
+export { PsPollTracer, type PsPollOptions } from './platform/darwin/trace/ps-poll-tracer.js';

@@ -4,6 +4,7 @@ import type { SandboxBackend } from '../run/backend.js';
 import { registerCapabilities } from './commands/capabilities.js';
 import { registerRun } from './commands/run.js';
 import type { CliContext } from './context.js';
+import { attachOptionalValues } from './optional-values.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { reportError, type CliIO } from './output.js';
 
@@ -38,7 +39,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   // Options after the command belong to the command: `corral run ls -la`.
   for (const cmd of program.commands) cmd.passThroughOptions().exitOverride();
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(attachOptionalValues(program, argv), { from: 'user' });
     return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -1,5 +1,6 @@
 import { UnsupportedError } from '../errors.js';
 import type { SandboxBackend } from '../run/backend.js';
+import { DarwinBackend } from './darwin/darwin-backend.js';
 import { LinuxBackend } from './linux/linux-backend.js';
 
 let shared: SandboxBackend | undefined;
@@ -14,10 +15,12 @@ function createBackend(): SandboxBackend {
   switch (process.platform) {
     case 'linux':
       return new LinuxBackend();
+    case 'darwin':
+      return new DarwinBackend();
     default:
       throw new UnsupportedError(
         `corral has no sandbox backend for ${process.platform}`,
-        'run corral on Linux',
+        'run corral on Linux or macOS',
       );
   }
 }

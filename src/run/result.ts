@@ -1,5 +1,6 @@
 import type { LimitName, ResolvedLimits } from '../spec/types.js';
 import { formatBytes, formatDuration } from '../spec/units.js';
+import type { TraceSummary } from '../trace/summary.js';
 import type { LimitReport, NotEnforced, SandboxExit, SandboxUsage } from './backend.js';
 
 /** Why a run ended. */
@@ -27,6 +28,8 @@ export interface RunResult {
   readonly stderr?: string;
   readonly stdoutTruncated?: boolean;
   readonly stderrTruncated?: boolean;
+  /** With `trace`: what ran in the sandbox (counts, commands, flagged execs). */
+  readonly trace?: TraceSummary;
 }
 
 export interface ReasonInput {

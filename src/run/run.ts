@@ -4,6 +4,7 @@ import { resolveSpec } from '../spec/resolve.js';
 import type { SandboxSpec } from '../spec/schema.js';
 import type { SandboxBackend } from './backend.js';
 import type { RunResult } from './result.js';
+import { prepareRunTrace, type RunTraceOptions } from './run-trace.js';
 import { SandboxProcess, type SpawnOptions } from './sandbox-process.js';
 
 export interface RunOptions {
@@ -17,6 +18,11 @@ export interface RunOptions {
   /** Base directory for relative host paths in the spec. Default: `process.cwd()`. */
   readonly cwd?: string;
   readonly backend?: SandboxBackend;
+  /**
+   * Trace every exec, fork and exit in the sandbox (JSONL file, callback); the result then has a
+   * `trace` summary. Rejects before starting anything when this host cannot trace. Default: off.
+   */
+  readonly trace?: RunTraceOptions;
 }
 
 /**
@@ -29,23 +35,33 @@ export async function run(spec: SandboxSpec, options: RunOptions = {}): Promise<
   const input = options.stdin ?? 'ignore';
   const outMode = options.stdout ?? 'capture';
   const errMode = options.stderr ?? 'capture';
+  const tracing = options.trace ? await prepareRunTrace(options.trace) : undefined;
   const spawnOptions: SpawnOptions = {
     stdin: typeof input === 'string' && (input === 'inherit' || input === 'ignore') ? input : 'pipe',
     stdout: outMode === 'capture' ? 'pipe' : outMode,
     stderr: errMode === 'capture' ? 'pipe' : errMode,
     ...(options.signal && { signal: options.signal }),
+    ...(tracing && { onReady: tracing.onReady }),
   };
   const proc = new SandboxProcess(resolved, options.backend ?? defaultBackend(), spawnOptions);
   const cap = resolved.limits.outputBytes;
   const out = proc.stdout ? capture(proc.stdout, cap) : undefined;
   const err = proc.stderr ? capture(proc.stderr, cap) : undefined;
-  await proc.start();
-  if (proc.stdin)
-    proc.stdin.end(typeof input === 'string' || input instanceof Uint8Array ? input : undefined);
-  const result = await proc.wait();
+  let result: RunResult;
+  let trace: RunResult['trace'] | null | undefined;
+  try {
+    await proc.start();
+    if (proc.stdin)
+      proc.stdin.end(typeof input === 'string' || input instanceof Uint8Array ? input : undefined);
+    result = await proc.wait();
+  } finally {
+    // Also when the start failed: the tracer's socket and file are released either way.
+    trace = await tracing?.finish();
+  }
   const [o, e] = await Promise.all([out?.done, err?.done]);
   return {
     ...result,
+    ...(trace && { trace }),
     ...(o && { stdout: o.text, stdoutTruncated: o.truncated }),
     ...(e && { stderr: e.text, stderrTruncated: e.truncated }),
   };

@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.js';
 import { sandboxSpecSchema, type ParsedSpec, type SandboxSpec } from './schema.js';
 import { quote } from './quote.js';
 import { resolveSeccomp } from './seccomp.js';
-import type { Bind, ResolvedSpec } from './types.js';
+import type { Bind, MacosOptions, ResolvedSpec } from './types.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export const DEFAULT_OUTPUT_CAP = 16 * 2 ** 20;
@@ -63,9 +63,24 @@ export function resolveSpec(input: SandboxSpec, options: ResolveOptions = {}): R
       outputBytes: limits.output ?? DEFAULT_OUTPUT_CAP,
     },
     bestEffort: spec.bestEffort ?? false,
+    ...(spec.macos && { macos: resolveMacos(spec) }),
     user: spec.user,
     seccomp: resolveSeccomp(spec.seccomp, cwd),
   });
+}
+
+function resolveMacos(spec: ParsedSpec): MacosOptions {
+  const m = spec.macos ?? {};
+  const bind = [...new Set(m.localhost?.bind ?? [])];
+  const connect = [...new Set(m.localhost?.connect ?? [])];
+  if ((bind.length > 0 || connect.length > 0) && spec.network === 'host') {
+    throw new ConfigError(
+      'macos.localhost',
+      'macos.localhost: ports only narrow network "none"; network "host" already allows every port',
+      { value: m.localhost },
+    );
+  }
+  return { localhost: { bind, connect }, gpu: m.gpu ?? 'none', addressSpaceBytes: m.addressSpace };
 }
 
 function buildEnv(spec: ParsedSpec, hostEnv: ResolveOptions['hostEnv'] & object): Record<string, string> {

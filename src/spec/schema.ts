@@ -107,6 +107,44 @@ const bindSchema = z.union([
   z.object({ source: sandboxPath('bind source'), target: sandboxPath('bind target').optional() }).strict(),
 ]);
 
+const portList = (what: string) =>
+  z
+    .array(
+      z
+        .number({ message: `${what}: ports are numbers` })
+        .int(`${what}: ports are whole numbers`)
+        .min(1, `${what}: ports are 1-65535`)
+        .max(65535, `${what}: ports are 1-65535`),
+    )
+    .max(256, `${what}: at most 256 ports`);
+
+/** Settings only the macOS (Seatbelt) backend applies; other backends ignore them. */
+export const macosSchema = z
+  .object({
+    /**
+     * With network `none`: localhost ports the sandbox may still use. `bind` ports it may listen
+     * on (and accept connections to), `connect` ports it may connect to. Default: none.
+     */
+    localhost: z
+      .object({
+        bind: portList('macos.localhost.bind').optional(),
+        connect: portList('macos.localhost.connect').optional(),
+      })
+      .strict()
+      .optional(),
+    /** GPU access: `none` (default), `metal` (Metal compute with shader compilation), `mps` (MPS only). */
+    gpu: z
+      .enum(['none', 'metal', 'mps'], { message: 'macos.gpu: must be "none", "metal" or "mps"' })
+      .optional(),
+    /**
+     * RLIMIT_AS for every process, best-effort: macOS takes it but does not hold every allocation
+     * to it, and runtimes that reserve address space up front (V8, Go, the JVM) fail under a low
+     * one. The memory limit (an RSS watchdog) is the real one. Default: none.
+     */
+    addressSpace: sizeField('macos.addressSpace', 1 << 20).optional(),
+  })
+  .strict();
+
 const envKey = z
   .string()
   .regex(
@@ -154,6 +192,8 @@ export const sandboxSpecSchema = z
     limits: limitsSchema.optional(),
     /** Run even when some limit cannot be enforced here; the result lists what was not. Default: false. */
     bestEffort: z.boolean().optional(),
+    /** macOS-only settings (Seatbelt network ports, GPU, RLIMIT_AS). Ignored on other platforms. */
+    macos: macosSchema.optional(),
     /** Host uid/gid for the sandbox when corral runs as root. Default: 2000000000:2000000000. */
     user: z
       .object({
@@ -173,6 +213,7 @@ export const sandboxSpecSchema = z
 /** What callers pass in: strings with units or plain numbers (bytes, milliseconds). */
 export type SandboxSpec = z.input<typeof sandboxSpecSchema>;
 export type SandboxLimits = z.input<typeof limitsSchema>;
+export type MacosSpec = z.input<typeof macosSchema>;
 export type ParsedSpec = z.output<typeof sandboxSpecSchema>;
 
 function show(v: unknown): string {

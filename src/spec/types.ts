@@ -25,6 +25,13 @@ export interface ResolvedLimits {
   readonly outputBytes: number;
 }
 
+/** macOS-only settings after validation (see `macos` in the spec schema). */
+export interface MacosOptions {
+  readonly localhost: { readonly bind: readonly number[]; readonly connect: readonly number[] };
+  readonly gpu: 'none' | 'metal' | 'mps';
+  readonly addressSpaceBytes: number | undefined;
+}
+
 /**
  * A validated, frozen spec. Everything inside corral works from this; nothing re-validates.
  */
@@ -39,6 +46,8 @@ export interface ResolvedSpec {
   readonly tmpfs: readonly string[];
   readonly limits: ResolvedLimits;
   readonly bestEffort: boolean;
+  /** Set only when the spec had `macos` settings; only the macOS backend reads them. */
+  readonly macos?: MacosOptions;
   /** Host uid/gid to run as when corral is root; undefined picks the default sandbox user. */
   readonly user: { readonly uid: number; readonly gid: number } | undefined;
   /** The system call filter to install (compiled by the platform backend). */
@@ -55,5 +64,7 @@ export const LIMIT_NAMES = [
   'fsize',
   'timeout',
   'output',
+  // macOS only (spec.macos.addressSpace): RLIMIT_AS, best-effort.
+  'addressSpace',
 ] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];

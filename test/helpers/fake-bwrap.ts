@@ -30,7 +30,16 @@ export function fakeBwrap(options: FakeBwrapOptions = {}): FakeBehaviour {
     const initPid = nextInit++;
     child.claimPid(initPid);
     child.pipe(fd('--info-fd')).write(`{\n    "child-pid": ${initPid}\n}\n`);
-    await once(child.pipe(fd('--block-fd')).readable, 'data');
+    // Like the real bwrap, a kill while it waits on --block-fd ends it (set-up failed after the
+    // init existed: corral then kills it instead of releasing it).
+    const released = await Promise.race([
+      once(child.pipe(fd('--block-fd')).readable, 'data').then(() => true),
+      child.signalled.then(() => false),
+    ]);
+    if (!released) {
+      child.exit(137);
+      return;
+    }
     await options.onBlocked?.(initPid);
     if (options.stdout) child.writeStdout(options.stdout);
     if (options.stderr) child.writeStderr(options.stderr);

@@ -8,20 +8,26 @@ import { writeFileAtomic } from '../../util/atomic-write.js';
 import { EXIT, exitCodeForError, exitCodeForSignal } from '../exit-codes.js';
 import { reportError, say, type CliIO } from '../output.js';
 import { addSandboxOptions, specFromOptions } from '../options/sandbox-options.js';
+import { addTraceOption, traceFromOptions } from '../options/trace-option.js';
+import { prepareRunTrace, type RunTrace } from '../../run/run-trace.js';
+import { formatSummary } from '../../trace/summary.js';
 import type { CliContext } from '../context.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export function registerRun(program: Command, ctx: CliContext): void {
-  addSandboxOptions(
-    program
-      .command('run')
-      .summary('run a command in a sandbox, in the foreground')
-      .description('Run a command in a sandbox. Its output streams through; corral exits with its status.')
-      .argument('<command...>', 'the command and its arguments (put -- before it)')
-      .option('--result-file <file>', 'write the run result as JSON to FILE'),
+  addTraceOption(
+    addSandboxOptions(
+      program
+        .command('run')
+        .summary('run a command in a sandbox, in the foreground')
+        .description('Run a command in a sandbox. Its output streams through; corral exits with its status.')
+        .argument('<command...>', 'the command and its arguments (put -- before it)')
+        .option('--result-file <file>', 'write the run result as JSON to FILE'),
+    ),
   ).action(async (command: string[], opts: Record<string, unknown>) => {
-    ctx.exitCode = await runCommand(command, opts, ctx.io, ctx.backend());
+    const trace = traceFromOptions(opts.trace, ctx.io);
+    ctx.exitCode = await runCommand(command, opts, ctx.io, ctx.backend(), trace);
   });
 }
 
@@ -30,16 +36,29 @@ async function runCommand(
   opts: Record<string, unknown>,
   io: CliIO,
   backend: SandboxBackend,
+  trace: { file: string | undefined } | undefined,
 ): Promise<number> {
   const resultFile = typeof opts.resultFile === 'string' ? path.resolve(io.cwd, opts.resultFile) : undefined;
   let proc: SandboxProcess;
   let result: RunResult;
   const handlers = new Map<NodeJS.Signals, () => void>();
+  let tracing: RunTrace | undefined;
   try {
     const spec = resolveSpec(specFromOptions(opts, command, io), { cwd: io.cwd, hostEnv: io.env });
-    proc = new SandboxProcess(spec, backend, { stdin: 'inherit', stdout: 'inherit', stderr: 'inherit' });
+    tracing = trace ? await prepareRunTrace(trace.file === undefined ? {} : { file: trace.file }) : undefined;
+    proc = new SandboxProcess(spec, backend, {
+      stdin: 'inherit',
+      stdout: 'inherit',
+      stderr: 'inherit',
+      ...(tracing && { onReady: tracing.onReady }),
+    });
     await proc.start();
     // Said before the command's output, so nobody mistakes the run for a limited one.
+    for (const [limit, how] of Object.entries(proc.limits)) {
+      if (how.enforcement === 'userspace' && limit !== 'timeout' && limit !== 'output') {
+        say(io, `note: ${limit} ${how.value} is held in userspace (${how.mechanism}), not by the kernel`);
+      }
+    }
     for (const miss of proc.notEnforced)
       say(io, `warning: ${miss.limit} is not enforced: ${miss.reason} (fix: ${miss.fix})`);
     // The sandbox is in its own session, so a terminal's Ctrl-C reaches corral only: pass it
@@ -51,7 +70,14 @@ async function runCommand(
       process.on(sig, h);
     }
     result = await proc.wait();
+    const summary = await tracing?.finish();
+    tracing = undefined;
+    if (summary) {
+      result = { ...result, trace: summary };
+      if (!trace?.file) for (const line of formatSummary(summary)) say(io, line);
+    }
   } catch (err) {
+    await tracing?.finish().catch(() => undefined);
     reportError(io, err);
     if (resultFile)
       writeResult(io, resultFile, {

@@ -4,12 +4,13 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import type { SandboxSpec } from '../../spec/schema.js';
 import type { CliIO } from '../output.js';
+import { addMacosOptions, macosFromOptions } from './macos-options.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** The sandbox flags shared by `run` and `create`. Names are the contract in DESIGN.md §2. */
 export function addSandboxOptions(cmd: Command): Command {
-  return cmd
+  const common = cmd
     .option('--memory <size>', 'memory limit for the whole sandbox, e.g. 256Mi')
     .option('--cpus <n>', 'CPU bandwidth in CPUs, e.g. 0.5')
     .option('--cpu-time <duration>', 'CPU time per process, e.g. 10s')
@@ -40,6 +41,7 @@ export function addSandboxOptions(cmd: Command): Command {
       '--seccomp <policy>',
       "system call filter: default (corral's deny list), none, or a JSON policy file {default, extends, deny, allow}",
     );
+  return addMacosOptions(common);
 }
 
 interface RawSandboxOptions {
@@ -88,6 +90,7 @@ export function specFromOptions(raw: Record<string, unknown>, command: string[],
     ...(o.user !== undefined && { user: parseUser(o.user) }),
     ...(o.bestEffort && { bestEffort: true }),
     ...(o.seccomp !== undefined && { seccomp: o.seccomp }),
+    ...macosFromOptions(raw),
   };
 }
 

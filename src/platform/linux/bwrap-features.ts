@@ -1,5 +1,5 @@
 import type { ProcessLauncher } from '../../process/types.js';
-import { runProbe } from './probe.js';
+import { runProbe } from '../probe.js';
 
 /** What the installed bubblewrap can do beyond the options every supported version has. */
 export interface BwrapFeatures {

@@ -5,7 +5,10 @@ import type { ProcessLauncher } from '../../process/types.js';
 import { DEFAULT_SANDBOX_ID } from '../../spec/resolve.js';
 import type { CgroupDetection } from './cgroup/detect.js';
 import { runCgroupName } from './cgroup/gc.js';
-import { runProbe } from './probe.js';
+import { runProbe } from '../probe.js';
+import { userspaceCapability } from './userspace-limits.js';
+import { tracerCapabilities } from '../../trace/factory.js';
+import { linuxTracerBackends } from './trace/backends.js';
 import { bwrapFeatures } from './bwrap-features.js';
 import { probeDisableUserns, probeSeccomp } from './seccomp/probe-seccomp.js';
 
@@ -119,6 +122,11 @@ export async function probeLinux(input: LinuxProbeInput): Promise<CapabilityRepo
   const problem = input.cgroups.problems[0];
   const cgroupCaps = probeCgroupLimits(input.cgroups);
   Object.assign(limits, cgroupCaps);
+  // What cgroups cannot hold here, the userspace monitors do (memory and cpus; never pids).
+  for (const limit of ['memory', 'cpus'] as const) {
+    const cap = limits[limit];
+    if (cap?.status === 'unavailable') limits[limit] = userspaceCapability(limit, cap);
+  }
 
   // --- rlimits: let prlimit set all of them on a real process.
   const rl = input.prlimitPath
@@ -139,6 +147,14 @@ export async function probeLinux(input: LinuxProbeInput): Promise<CapabilityRepo
           reason: rl.error,
           fix: 'apt-get install util-linux',
         };
+  isolation['core-dumps'] = rl.ok
+    ? { status: 'kernel', mechanism: 'rlimit RLIMIT_CORE=0 (soft and hard): sandboxes cannot dump core' }
+    : {
+        status: 'unavailable',
+        mechanism: 'rlimit RLIMIT_CORE',
+        reason: rl.error,
+        fix: 'apt-get install util-linux',
+      };
   limits.cpuTime = rlimit('RLIMIT_CPU (per process)');
   limits.nofile = rlimit('RLIMIT_NOFILE');
   limits.fsize = rlimit('RLIMIT_FSIZE');
@@ -171,6 +187,8 @@ export async function probeLinux(input: LinuxProbeInput): Promise<CapabilityRepo
           },
       swap: swapCapability(),
       ...hardening,
+      // Which exec tracer `run --trace` would use, and why the others would not do.
+      ...(await tracerCapabilities(linuxTracerBackends())),
     },
     probeMs: Math.round(performance.now() - started),
   };

@@ -33,6 +33,10 @@ import {
   untilInitFiltered,
   wantsDisableUserns,
 } from './seccomp/sandbox-filter.js';
+// Userspace fallback for memory and cpus where no cgroup controller can hold them.
+import { DEFAULT_INTERVAL_MS } from '../../limits/config.js';
+import type { LimitKind, ResourceHandle, ResourceLimiter } from '../../limits/types.js';
+import { procLimiter, userspaceLimitReport, watchSandbox } from './userspace-limits.js';
 
 export interface LinuxBackendOptions {
   readonly launcher?: ProcessLauncher;
@@ -49,6 +53,10 @@ export interface LinuxBackendOptions {
   /** What the installed bubblewrap supports. Default: read from `bwrap --version`, except with an
    * injected launcher (tests), where no optional feature is assumed. */
   readonly bwrapFeatures?: BwrapFeatures;
+  /** Holds memory and cpus when cgroups cannot. Default: the /proc-sampling userspace limiter. */
+  readonly userspaceLimiter?: ResourceLimiter;
+  /** Sampling interval of the userspace limiter. Default 500 ms. */
+  readonly userspaceIntervalMs?: number;
 }
 
 const CGROUP_LIMITS: readonly { limit: LimitName; controller: CgroupController; flag: string }[] = [
@@ -62,6 +70,7 @@ export class LinuxBackend implements SandboxBackend {
   readonly name = 'linux-bubblewrap';
   private readonly launcher: ProcessLauncher;
   private detection: CgroupDetection | undefined;
+  private userspace: ResourceLimiter | undefined;
 
   constructor(private readonly options: LinuxBackendOptions = {}) {
     this.launcher = options.launcher ?? new OsLauncher();
@@ -90,7 +99,7 @@ export class LinuxBackend implements SandboxBackend {
         'apt-get install bubblewrap (or dnf install bubblewrap)',
       );
     }
-    const { limits, notEnforced, useCgroup } = this.planLimits(spec);
+    const { limits, notEnforced, useCgroup, userspace } = this.planLimits(spec);
     const prlimitPath = this.prlimitPath();
     const rlimits = rlimitReports(spec.limits);
     if (!prlimitPath && Object.keys(rlimits).length > 0) {
@@ -143,6 +152,7 @@ export class LinuxBackend implements SandboxBackend {
     };
     let cgroup: Cgroup | undefined;
     let initPid: number | undefined;
+    let watch: ResourceHandle | undefined;
     try {
       // bwrap is creating namespaces and mounts meanwhile; the cgroup is ready before it is.
       cgroup = useCgroup && driver ? this.createCgroup(spec, limits) : undefined;
@@ -154,6 +164,7 @@ export class LinuxBackend implements SandboxBackend {
       cgroup?.addProcess(initPid);
       if (prlimitPath && spec.limits.nofile !== undefined)
         await this.setNofile(prlimitPath, initPid, spec.limits.nofile, who);
+      watch = this.watch(spec, userspace, initPid);
       const cg = cgroup;
       await options.onReady?.({ initPid, cgroupName: cg?.name, cgroupProcs: () => cg?.procs() ?? [] });
       await release(block);
@@ -166,12 +177,14 @@ export class LinuxBackend implements SandboxBackend {
         launcher: this.launcher,
         limits,
         notEnforced,
+        userspace: watch,
         oomPollMs:
           cgroup?.version === 'v1' && spec.limits.memoryBytes !== undefined
             ? (this.options.oomPollMs ?? 50)
             : undefined,
       });
     } catch (err) {
+      await watch?.release();
       if (initPid !== undefined) this.launcher.signal(initPid, 'SIGKILL');
       await abandon(bwrap, cgroup);
       throw err;
@@ -182,10 +195,12 @@ export class LinuxBackend implements SandboxBackend {
     limits: Partial<Record<LimitName, LimitReport>>;
     notEnforced: NotEnforced[];
     useCgroup: boolean;
+    userspace: LimitKind[];
   } {
     const detection = this.cgroups();
     const limits: Partial<Record<LimitName, LimitReport>> = {};
     const notEnforced: NotEnforced[] = [];
+    const userspace: LimitKind[] = [];
     const requested = {
       memory: spec.limits.memoryBytes,
       cpus: spec.limits.cpus,
@@ -198,6 +213,12 @@ export class LinuxBackend implements SandboxBackend {
         reason: `the cgroup ${controller} controller is not available`,
         fix: `enable the ${controller} controller`,
       };
+      if (limit === 'memory' || limit === 'cpus') {
+        // No honest userspace pids limit exists (a monitor sees forks too late); these two do.
+        limits[limit] = userspaceLimitReport(limit, spec, problem.reason, this.userspaceIntervalMs());
+        userspace.push(limit);
+        continue;
+      }
       if (!spec.bestEffort) {
         throw new UnsupportedError(
           `${flag} cannot be enforced on this host: ${problem.reason}`,
@@ -214,7 +235,7 @@ export class LinuxBackend implements SandboxBackend {
       };
     }
     // A cgroup is used whenever one can be made, even with no limits: it is also the accounting.
-    return { limits, notEnforced, useCgroup: detection.driver !== undefined };
+    return { limits, notEnforced, useCgroup: detection.driver !== undefined, userspace };
   }
 
   private createCgroup(
@@ -279,6 +300,15 @@ export class LinuxBackend implements SandboxBackend {
     const e = await p.exit;
     if (e.code !== 0)
       throw new LaunchError(`prlimit failed to set the sandbox's rlimits: ${err.trim() || `exit ${e.code}`}`);
+  }
+
+  private watch(spec: ResolvedSpec, limits: LimitKind[], initPid: number): ResourceHandle | undefined {
+    if (limits.length === 0) return undefined;
+    this.userspace ??= this.options.userspaceLimiter ?? procLimiter();
+    return watchSandbox(this.userspace, spec, limits, initPid, this.userspaceIntervalMs());
+  }
+  private userspaceIntervalMs(): number {
+    return this.options.userspaceIntervalMs ?? DEFAULT_INTERVAL_MS;
   }
 
   private cgroups(): CgroupDetection {

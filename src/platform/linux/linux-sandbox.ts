@@ -8,6 +8,7 @@ import type {
   SandboxStats,
   SandboxUsage,
 } from '../../run/backend.js';
+import type { ResourceHandle } from '../../limits/types.js';
 import type { LimitName } from '../../spec/types.js';
 import type { Cgroup } from './cgroup/types.js';
 import { descendantsOf } from './proc-tree.js';
@@ -22,6 +23,8 @@ export interface LinuxSandboxParts {
   readonly notEnforced: NotEnforced[];
   /** Poll for OOM kills and end the whole sandbox on the first (cgroup v1 has no oom.group). */
   readonly oomPollMs: number | undefined;
+  /** The userspace monitor holding memory/cpus where cgroups cannot; released in finish(). */
+  readonly userspace?: ResourceHandle | undefined;
 }
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
@@ -44,6 +47,7 @@ export class LinuxSandbox implements RunningSandbox {
   readonly exited: Promise<SandboxExit>;
   private oomTimer: NodeJS.Timeout | undefined;
   private oomSeen = false;
+  private watchdogKilled = false;
   private gone = false;
   private finishing: Promise<SandboxUsage> | undefined;
 
@@ -66,6 +70,11 @@ export class LinuxSandbox implements RunningSandbox {
       }, parts.oomPollMs);
       this.oomTimer.unref();
     }
+    parts.userspace?.onKill(() => {
+      // The watchdog killed what it saw; ending the init ends anything it could not see.
+      this.watchdogKilled = true;
+      this.signal('SIGKILL');
+    });
   }
 
   get stdin() {
@@ -105,6 +114,17 @@ export class LinuxSandbox implements RunningSandbox {
 
   stats(): SandboxStats {
     const s = this.parts.cgroup?.stats();
+    const watched = this.parts.userspace?.stats();
+    if (!s && watched) {
+      return {
+        cpuUserMs: watched.cpuUserMs,
+        cpuSystemMs: watched.cpuSystemMs,
+        memoryBytes: watched.memoryBytes,
+        peakMemoryBytes: watched.peakMemoryBytes,
+        memoryLimitBytes: this.parts.userspace?.config.memoryBytes ?? null,
+        pids: watched.pids,
+      };
+    }
     if (!s) {
       return {
         cpuUserMs: null,
@@ -132,18 +152,29 @@ export class LinuxSandbox implements RunningSandbox {
 
   private async doFinish(): Promise<SandboxUsage> {
     clearInterval(this.oomTimer);
-    const { cgroup, bwrap, launcher, initPid } = this.parts;
+    const { cgroup, bwrap, launcher, initPid, userspace } = this.parts;
+    const watched = userspace?.stats();
+    // Resumes anything the throttle stopped, so nothing is left frozen if the kill fails.
+    await userspace?.release();
     // Whatever happens to the caller, nothing of the sandbox may outlive the run.
     if (!this.gone) launcher.signal(initPid, 'SIGKILL');
     await bwrap.exit.catch(() => undefined);
-    if (!cgroup) return { cpuUserMs: null, cpuSystemMs: null, peakMemoryBytes: null, oomKilled: false };
+    if (!cgroup) {
+      // Sampled figures: CPU up to one interval stale, peak memory a lower bound.
+      return {
+        cpuUserMs: watched ? Math.round(watched.cpuUserMs) : null,
+        cpuSystemMs: watched ? Math.round(watched.cpuSystemMs) : null,
+        peakMemoryBytes: watched ? watched.peakMemoryBytes : null,
+        oomKilled: this.watchdogKilled || watched?.killed != null,
+      };
+    }
     const s = cgroup.stats();
     await cgroup.destroy();
     return {
       cpuUserMs: s.cpuUserUs === null ? null : Math.round(s.cpuUserUs / 1000),
       cpuSystemMs: s.cpuSystemUs === null ? null : Math.round(s.cpuSystemUs / 1000),
-      peakMemoryBytes: s.memoryPeakBytes,
-      oomKilled: this.oomSeen || s.oomKills > 0,
+      peakMemoryBytes: s.memoryPeakBytes ?? watched?.peakMemoryBytes ?? null,
+      oomKilled: this.oomSeen || s.oomKills > 0 || this.watchdogKilled || watched?.killed != null,
     };
   }
 }

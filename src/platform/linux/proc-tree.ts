@@ -1,17 +1,17 @@
 import { readFileSync, readdirSync } from 'node:fs';
 
 /** Direct children of a process, from /proc/PID/task/TID/children (Linux 3.5+). */
-export function childrenOf(pid: number): number[] {
+export function childrenOf(pid: number, procRoot = '/proc'): number[] {
   const out: number[] = [];
   let tasks: string[];
   try {
-    tasks = readdirSync(`/proc/${pid}/task`);
+    tasks = readdirSync(`${procRoot}/${pid}/task`);
   } catch {
     return out;
   }
   for (const tid of tasks) {
     try {
-      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) {
+      for (const c of readFileSync(`${procRoot}/${pid}/task/${tid}/children`, 'utf8').split(' ')) {
         const n = Number(c);
         if (Number.isInteger(n) && n > 0) out.push(n);
       }

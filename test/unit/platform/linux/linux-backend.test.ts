@@ -103,12 +103,13 @@ describe('Linux backend through the fake launcher', () => {
   it('refuses a limit it cannot enforce, naming what is missing and the fix', async () => {
     const { backend, launcher } = fakeLinuxBackend({}, { driver: null });
     await assert.rejects(
-      run({ command: ['true'], limits: { memory: '64Mi' } }, { backend }),
+      // pids: memory and cpus fall back to the userspace monitors; no monitor can hold pids.
+      run({ command: ['true'], limits: { pids: 64 } }, { backend }),
       (err: unknown) => {
         assert.ok(err instanceof UnsupportedError);
         assert.match(
           err.message,
-          /--memory cannot be enforced on this host: no cgroup filesystem is mounted; fix: mount cgroup2/,
+          /--pids cannot be enforced on this host: no cgroup filesystem is mounted; fix: mount cgroup2/,
         );
         return true;
       },
@@ -119,14 +120,14 @@ describe('Linux backend through the fake launcher', () => {
   it('runs anyway with bestEffort and lists what was not enforced', async () => {
     const { backend } = fakeLinuxBackend({}, { driver: null });
     const r = await run(
-      { command: ['true'], limits: { memory: '64Mi', nofile: 8 }, bestEffort: true },
+      { command: ['true'], limits: { pids: 64, nofile: 8 }, bestEffort: true },
       { backend },
     );
     assert.deepEqual(
       r.notEnforced.map((n) => n.limit),
-      ['memory'],
+      ['pids'],
     );
-    assert.equal(r.limits.memory?.enforcement, 'none');
+    assert.equal(r.limits.pids?.enforcement, 'none');
     assert.equal(r.limits.nofile?.enforcement, 'kernel');
     assert.equal(r.peakMemoryBytes, null, 'no accounting is invented without a cgroup');
   });

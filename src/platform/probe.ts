@@ -1,5 +1,5 @@
-import type { ProcessLauncher } from '../../process/types.js';
-import { DEFAULT_PATH } from '../../spec/resolve.js';
+import type { ProcessLauncher } from '../process/types.js';
+import { DEFAULT_PATH } from '../spec/resolve.js';
 
 export interface ProbeResult {
   readonly ok: boolean;

@@ -1,0 +1,74 @@
+import { existsSync } from 'node:fs';
+import type { ProbeResult, TracerBackend } from '../../../trace/backend.js';
+import { openConnectorSocket } from './connector-socket.js';
+import { ProcConnectorTracer } from './proc-connector-tracer.js';
+import { ProcPollTracer } from './proc-poll-tracer.js';
+
+let connectorProbe: Promise<ProbeResult> | undefined;
+
+/** Subscribes for real and unsubscribes at once; the answer is cached for the process. */
+function probeConnector(): Promise<ProbeResult> {
+  connectorProbe ??= (async (): Promise<ProbeResult> => {
+    try {
+      const s = await openConnectorSocket({
+        receiveBuffer: 64 << 10,
+        subscribeTimeoutMs: 1000,
+        onEvents: () => undefined,
+        onOverflow: () => undefined,
+        onError: () => undefined,
+      });
+      await s.close();
+      return { ok: true };
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException & { errno?: number };
+      const denied = e.code === 'EPERM' || e.errno === 1;
+      return {
+        ok: false,
+        reason: denied
+          ? 'subscribing to the proc connector needs CAP_NET_ADMIN (root) on kernels before 6.6'
+          : `proc connector: ${e.message}`,
+        fix: denied
+          ? 'run corral as root, or use a kernel >= 6.6'
+          : 'a kernel with CONFIG_PROC_EVENTS, in the initial namespaces',
+      };
+    }
+  })();
+  return connectorProbe;
+}
+
+function probeProcPoll(): Promise<ProbeResult> {
+  // Finding a sandbox's processes without a cgroup walks /proc/PID/task/TID/children.
+  const ok = existsSync(`/proc/${process.pid}/task/${process.pid}/children`);
+  return Promise.resolve(
+    ok
+      ? { ok: true }
+      : {
+          ok: false,
+          reason: '/proc/PID/task/TID/children is missing (kernel without CONFIG_PROC_CHILDREN)',
+          fix: 'a kernel with CONFIG_PROC_CHILDREN, or run as root for the proc connector',
+        },
+  );
+}
+
+/** Linux tracers, best first. */
+export function linuxTracerBackends(): TracerBackend[] {
+  return [
+    {
+      name: 'proc-connector',
+      mechanism:
+        'proc connector (netlink): fork/exec/exit from the kernel in real time, argv read from /proc at exec',
+      kind: 'kernel',
+      limitation: 'argv of a process that exits before it is read is reported as not captured',
+      probe: probeConnector,
+      create: (o) => new ProcConnectorTracer(o.realtime === undefined ? {} : { realtime: o.realtime }),
+    },
+    {
+      name: 'proc-poll',
+      mechanism: 'polling /proc for the sandbox cgroup and process tree',
+      kind: 'userspace',
+      limitation: 'misses processes that live shorter than the interval; exit statuses unknown',
+      probe: probeProcPoll,
+      create: (o) => new ProcPollTracer(o.intervalMs === undefined ? {} : { intervalMs: o.intervalMs }),
+    },
+  ];
+}

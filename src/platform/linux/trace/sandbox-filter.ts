@@ -1,0 +1,172 @@
+import { decodeWaitStatus } from '../../../trace/wait-status.js';
+import { monotonicToIso } from '../../../trace/now.js';
+import type { TraceEvent } from '../../../trace/types.js';
+import type { ProcEvent } from './proc-event.js';
+import { inCgroup, readExecInfo, readStat, type ExecInfo, type ProcStat } from './proc-read.js';
+
+/** How the filter looks at /proc (tests substitute a fake host). */
+export interface ProcReader {
+  execInfo(pid: number): ExecInfo;
+  stat(pid: number): ProcStat | undefined;
+  inCgroup(pid: number, cgroupName: string): boolean;
+}
+
+export const hostProc: ProcReader = { execInfo: readExecInfo, stat: readStat, inCgroup };
+
+export interface FilterTarget {
+  readonly id: number;
+  readonly label: string;
+  readonly initPid: number;
+  readonly cgroupName: string | undefined;
+}
+
+interface Tracked {
+  readonly target: FilterTarget;
+  readonly ppid: number | null;
+  command: string | null;
+}
+
+export interface Routed {
+  readonly id: number;
+  readonly event: TraceEvent;
+}
+
+/**
+ * Decides, for every process event on the host, whether it belongs to a traced sandbox. The
+ * proc connector reports the whole host, so the common case (not ours) must cost one Map lookup.
+ * Membership comes from the process tree: a sandbox's init and everything forked from it. After
+ * events were lost the tree may have holes (a missed exit lets a pid be reused by the host), so
+ * from then on membership is also confirmed through the cgroup, or the parent chain.
+ */
+export class SandboxFilter {
+  private readonly tracked = new Map<number, Tracked>();
+  private readonly targets = new Map<number, FilterTarget>();
+  private degraded = false;
+
+  constructor(private readonly proc: ProcReader = hostProc) {}
+
+  /** Starts tracing a sandbox; processes already in it (besides its init) are reported as attached. */
+  add(target: FilterTarget, existing: readonly number[] = []): Routed[] {
+    this.targets.set(target.id, target);
+    const initStat = this.proc.stat(target.initPid);
+    const initCommand = this.proc.execInfo(target.initPid).command;
+    this.tracked.set(target.initPid, { target, ppid: initStat?.ppid ?? null, command: initCommand });
+    const out: Routed[] = [];
+    for (const pid of existing) {
+      if (pid === target.initPid || this.tracked.has(pid)) continue;
+      const info = this.proc.execInfo(pid);
+      const ppid = this.proc.stat(pid)?.ppid ?? null;
+      this.tracked.set(pid, { target, ppid, command: info.command });
+      const timestamp = new Date().toISOString();
+      out.push({
+        id: target.id,
+        event: { type: 'exec', timestamp, pid, ppid, sandbox: target.label, ...info, attached: true },
+      });
+    }
+    return out;
+  }
+
+  remove(id: number): void {
+    this.targets.delete(id);
+    for (const [pid, t] of this.tracked) if (t.target.id === id) this.tracked.delete(pid);
+  }
+
+  get size(): number {
+    return this.targets.size;
+  }
+
+  /** The kernel dropped events: every sandbox is told, and membership is confirmed from now on. */
+  lost(reason: string): Routed[] {
+    this.degraded = true;
+    const timestamp = new Date().toISOString();
+    return [...this.targets.values()].map((t) => ({
+      id: t.id,
+      event: { type: 'lost', timestamp, sandbox: t.label, reason },
+    }));
+  }
+
+  handle(ev: ProcEvent): Routed | undefined {
+    switch (ev.kind) {
+      case 'fork': {
+        if (ev.childPid !== ev.childTgid) return undefined; // a thread
+        const parent = this.member(ev.parentTgid);
+        if (!parent) return undefined;
+        const child: Tracked = { target: parent.target, ppid: ev.parentTgid, command: parent.command };
+        this.tracked.set(ev.childTgid, child);
+        return this.route(child, {
+          type: 'fork',
+          timestamp: monotonicToIso(ev.timestampNs),
+          pid: ev.childTgid,
+          ppid: ev.parentTgid,
+          sandbox: child.target.label,
+        });
+      }
+      case 'exec': {
+        const t = this.member(ev.tgid) ?? this.adopt(ev.tgid);
+        if (!t) return undefined;
+        const info = this.proc.execInfo(ev.tgid);
+        t.command = info.command;
+        return this.route(t, {
+          type: 'exec',
+          timestamp: monotonicToIso(ev.timestampNs),
+          pid: ev.tgid,
+          ppid: t.ppid,
+          sandbox: t.target.label,
+          ...info,
+        });
+      }
+      case 'exit': {
+        if (ev.pid !== ev.tgid) return undefined; // a thread
+        const t = this.tracked.get(ev.tgid);
+        if (!t) return undefined;
+        this.tracked.delete(ev.tgid);
+        return this.route(t, {
+          type: 'exit',
+          timestamp: monotonicToIso(ev.timestampNs),
+          pid: ev.tgid,
+          ppid: ev.parentTgid ?? t.ppid,
+          sandbox: t.target.label,
+          status: ev.exitCode,
+          ...decodeWaitStatus(ev.exitCode),
+          command: t.command,
+        });
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private route(t: Tracked, event: TraceEvent): Routed {
+    return { id: t.target.id, event };
+  }
+
+  /** A tracked pid, re-confirmed when events were lost (its pid may have been reused). */
+  private member(pid: number): Tracked | undefined {
+    const t = this.tracked.get(pid);
+    if (!t || !this.degraded || this.confirm(pid, t.target)) return t;
+    this.tracked.delete(pid);
+    return undefined;
+  }
+
+  /** After lost events, a process whose fork was missed is found through its cgroup. */
+  private adopt(pid: number): Tracked | undefined {
+    if (!this.degraded) return undefined;
+    for (const target of this.targets.values()) {
+      if (!target.cgroupName || !this.proc.inCgroup(pid, target.cgroupName)) continue;
+      const t: Tracked = { target, ppid: this.proc.stat(pid)?.ppid ?? null, command: null };
+      this.tracked.set(pid, t);
+      return t;
+    }
+    return undefined;
+  }
+
+  private confirm(pid: number, target: FilterTarget): boolean {
+    if (target.cgroupName) return this.proc.inCgroup(pid, target.cgroupName);
+    let p: number | undefined = pid;
+    for (let i = 0; i < 64 && p !== undefined && p > 1; i++) {
+      if (p === target.initPid) return true;
+      p = this.proc.stat(p)?.ppid;
+    }
+    return false;
+  }
+}

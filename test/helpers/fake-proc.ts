@@ -1,0 +1,45 @@
+import type { ProcReader } from '../../src/platform/linux/trace/sandbox-filter.js';
+
+export interface FakeProcess {
+  ppid: number;
+  argv: string[] | null;
+  comm?: string;
+  start?: string;
+  cwd?: string;
+  exe?: string;
+  cgroup?: string;
+}
+
+/** An in-memory /proc: tests add, change and remove processes; `reads` counts cmdline reads. */
+export class FakeProc implements ProcReader {
+  readonly procs = new Map<number, FakeProcess>();
+  reads = 0;
+
+  set(pid: number, p: FakeProcess): this {
+    this.procs.set(pid, p);
+    return this;
+  }
+
+  execInfo(pid: number) {
+    this.reads++;
+    const p = this.procs.get(pid);
+    if (!p) return { command: null, args: null, argv: 'none' as const, cwd: null, exe: null };
+    if (!p.argv) return { command: p.comm ?? null, args: null, argv: 'none' as const, cwd: null, exe: null };
+    return {
+      command: p.argv[0] ?? null,
+      args: p.argv.slice(1),
+      argv: 'full' as const,
+      cwd: p.cwd ?? '/',
+      exe: p.exe ?? `/usr/bin/${p.argv[0]}`,
+    };
+  }
+
+  stat(pid: number) {
+    const p = this.procs.get(pid);
+    return p ? { ppid: p.ppid, startTime: p.start ?? '1' } : undefined;
+  }
+
+  inCgroup(pid: number, name: string): boolean {
+    return this.procs.get(pid)?.cgroup === name;
+  }
+}

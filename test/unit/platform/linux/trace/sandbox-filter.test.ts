@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ProcEvent } from '../../../../../src/platform/linux/trace/proc-event.js';
+import { SandboxFilter, type Routed } from '../../../../../src/platform/linux/trace/sandbox-filter.js';
+import { FakeProc } from '../../../../helpers/fake-proc.js';
+
+const ts = 1n;
+const fork = (parent: number, child: number, childTgid = child): ProcEvent => ({
+  kind: 'fork',
+  timestampNs: ts,
+  parentPid: parent,
+  parentTgid: parent,
+  childPid: child,
+  childTgid,
+});
+const exec = (pid: number): ProcEvent => ({ kind: 'exec', timestampNs: ts, pid, tgid: pid });
+const exit = (pid: number, status: number, tgid = pid): ProcEvent => ({
+  kind: 'exit',
+  timestampNs: ts,
+  pid,
+  tgid,
+  exitCode: status,
+  parentTgid: null,
+});
+
+function setup() {
+  const proc = new FakeProc()
+    .set(10, { ppid: 1, argv: ['bwrap', '--args'], cgroup: 'run-a' })
+    .set(500, { ppid: 1, argv: ['host-daemon'] });
+  const filter = new SandboxFilter(proc);
+  filter.add({ id: 1, label: 'box', initPid: 10, cgroupName: 'run-a' });
+  const feed = (...evs: ProcEvent[]) =>
+    evs.map((e) => filter.handle(e)).filter((r): r is Routed => r !== undefined);
+  return { proc, filter, feed };
+}
+
+describe('sandbox filter', () => {
+  it('follows the tree from the init through forks and reports execs with their argv', () => {
+    const { proc, feed } = setup();
+    proc.set(11, { ppid: 10, argv: ['sh', '-c', 'echo "a b"'], cwd: '/work' });
+    const out = feed(fork(10, 11), exec(11));
+    assert.deepEqual(
+      out.map((r) => r.event.type),
+      ['fork', 'exec'],
+    );
+    const e = out[1]?.event;
+    assert.ok(e?.type === 'exec');
+    assert.deepEqual(
+      [e.command, e.args, e.cwd, e.ppid, e.sandbox, e.argv],
+      ['sh', ['-c', 'echo "a b"'], '/work', 10, 'box', 'full'],
+    );
+    assert.ok(out.every((r) => r.id === 1));
+  });
+
+  it('never reports a process outside the sandbox, and does not read /proc for it', () => {
+    const { proc, feed } = setup();
+    proc.set(501, { ppid: 500, argv: ['curl', 'x'] });
+    const reads = proc.reads;
+    assert.deepEqual(feed(fork(500, 501), exec(501), exit(501, 0), exec(500)), []);
+    assert.equal(proc.reads, reads);
+  });
+
+  it('ignores threads: their clone is not a process and their exit is not the process ending', () => {
+    const { proc, feed } = setup();
+    proc.set(11, { ppid: 10, argv: ['python3'] });
+    feed(fork(10, 11), exec(11));
+    assert.deepEqual(feed(fork(11, 12, 11), exit(12, 0, 11)), []);
+    const [end] = feed(exit(11, 0));
+    assert.equal(end?.event.type, 'exit');
+  });
+
+  it('decodes exit statuses: code, signal and core dump', () => {
+    const { proc, feed } = setup();
+    for (const pid of [11, 12, 13]) proc.set(pid, { ppid: 10, argv: ['x'] });
+    feed(fork(10, 11), fork(10, 12), fork(10, 13));
+    const events = feed(exit(11, 3 << 8), exit(12, 9), exit(13, 0x80 | 11)).map((r) => r.event);
+    assert.deepEqual(
+      events.map((e) => e.type === 'exit' && [e.exitCode, e.signal, e.coreDumped, e.status]),
+      [
+        [3, null, false, 768],
+        [null, 'SIGKILL', false, 9],
+        [null, 'SIGSEGV', true, 139],
+      ],
+    );
+  });
+
+  it('names the program in its exit event, from its last exec', () => {
+    const { proc, feed } = setup();
+    proc.set(11, { ppid: 10, argv: ['make', 'all'] });
+    feed(fork(10, 11), exec(11));
+    const [e] = feed(exit(11, 0));
+    assert.equal(e?.event.type === 'exit' && e.event.command, 'make');
+  });
+
+  it('reports an exec whose process is already gone as not captured, never with invented args', () => {
+    const { proc, feed } = setup();
+    proc.set(11, { ppid: 10, argv: null, comm: 'true' });
+    const [, e] = feed(fork(10, 11), exec(11));
+    assert.ok(e?.event.type === 'exec');
+    assert.deepEqual([e.event.command, e.event.args, e.event.argv], ['true', null, 'none']);
+  });
+
+  it('forgets an exited pid, so the host reusing it is not traced', () => {
+    const { proc, feed } = setup();
+    proc.set(11, { ppid: 10, argv: ['x'] });
+    feed(fork(10, 11), exit(11, 0));
+    proc.set(11, { ppid: 500, argv: ['host-thing'] });
+    assert.deepEqual(feed(exec(11)), []);
+  });
+
+  it('after lost events, confirms members through the cgroup and adopts processes whose fork was missed', () => {
+    const { proc, filter, feed } = setup();
+    proc.set(11, { ppid: 10, argv: ['x'], cgroup: 'run-a' });
+    feed(fork(10, 11));
+    const lost = filter.lost('overflow');
+    assert.deepEqual(
+      lost.map((r) => [r.id, r.event.type]),
+      [[1, 'lost']],
+    );
+    // pid 11's exit was missed and the host reused the pid
+    proc.set(11, { ppid: 500, argv: ['host'], cgroup: 'system' });
+    assert.deepEqual(feed(exec(11)), []);
+    // pid 12's fork was missed, but it is in the sandbox's cgroup
+    proc.set(12, { ppid: 10, argv: ['ls'], cgroup: 'run-a' });
+    const [e] = feed(exec(12));
+    assert.equal(e?.event.type === 'exec' && e.event.command, 'ls');
+  });
+
+  it('keeps sandboxes apart when several are traced', () => {
+    const { proc, filter, feed } = setup();
+    proc
+      .set(20, { ppid: 1, argv: ['bwrap'] })
+      .set(21, { ppid: 20, argv: ['y'] })
+      .set(11, { ppid: 10, argv: ['x'] });
+    filter.add({ id: 2, label: 'other', initPid: 20, cgroupName: undefined });
+    const out = feed(fork(10, 11), fork(20, 21), exec(21), exec(11));
+    assert.deepEqual(
+      out.map((r) => [r.id, r.event.type, r.event.type !== 'lost' && r.event.pid]),
+      [
+        [1, 'fork', 11],
+        [2, 'fork', 21],
+        [2, 'exec', 21],
+        [1, 'exec', 11],
+      ],
+    );
+    filter.remove(2);
+    assert.deepEqual(feed(exit(21, 0)), []);
+  });
+
+  it('reports processes already in the sandbox when attaching, except its init', () => {
+    const proc = new FakeProc()
+      .set(10, { ppid: 1, argv: ['bwrap'] })
+      .set(11, { ppid: 10, argv: ['server', '--port', '80'] });
+    const filter = new SandboxFilter(proc);
+    const out = filter.add({ id: 1, label: 'box', initPid: 10, cgroupName: undefined }, [10, 11]);
+    assert.equal(out.length, 1);
+    const e = out[0]?.event;
+    assert.ok(e?.type === 'exec');
+    assert.deepEqual([e.pid, e.args, e.attached], [11, ['--port', '80'], true]);
+  });
+});
