@@ -110,3 +110,8 @@ export {
 } from './platform/linux/trace/proc-connector-tracer.js';
 export { ProcPollTracer, type ProcPollOptions } from './platform/linux/trace/proc-poll-tracer.js';
 export { PsPollTracer, type PsPollOptions } from './platform/darwin/trace/ps-poll-tracer.js';
+export type { SeccompPolicyInput, ResolvedSeccomp } from './spec/seccomp.js';
+export type { FilterPolicy, SyscallRule, ArgTest, SeccompAction } from './platform/linux/seccomp/policy.js';
+export { compilePolicy } from './platform/linux/seccomp/compile.js';
+export { DEFAULT_POLICY } from './platform/linux/seccomp/default-policy.js';
+export { syscallNumber, isKnownSyscall, type SeccompArch } from './platform/linux/seccomp/syscall-table.js';
