@@ -12,6 +12,7 @@ import { NETWORK_ATTEMPTS } from './battery/attempts-network.js';
 import { PROCESS_ATTEMPTS } from './battery/attempts-processes.js';
 import { RESOURCE_ATTEMPTS } from './battery/attempts-resources.js';
 import { SECRET_ATTEMPTS } from './battery/attempts-secrets.js';
+import { TERMINAL_ATTEMPTS } from './battery/attempts-terminal.js';
 import { HostFixture } from './battery/host-fixture.js';
 import type { Attempt, Verdict } from './battery/types.js';
 
@@ -23,6 +24,7 @@ const PARALLEL = [
   ...PROCESS_ATTEMPTS,
   ...NETWORK_ATTEMPTS,
   ...DESCRIPTOR_ATTEMPTS,
+  ...TERMINAL_ATTEMPTS,
 ];
 const SEQUENTIAL = RESOURCE_ATTEMPTS;
 
@@ -37,7 +39,7 @@ function missing(): string | undefined {
     linuxSandboxMissing() ??
     cgroupsMissing() ??
     (isRoot ? undefined : 'the battery plants secrets in /root and /home: run it as root') ??
-    ['python3', 'gcc', 'unshare', 'nsenter']
+    ['python3', 'gcc', 'unshare', 'nsenter', 'script']
       .map((t) => (findHostTool(t) ? undefined : `${t} is not installed`))
       .find(Boolean)
   );
