@@ -56,6 +56,7 @@ export class OsLauncher implements ProcessLauncher {
       exit,
       kill: (signal) => child.kill(signal),
       unref: () => child.unref(),
+      ref: () => child.ref(),
     };
   }
 

@@ -45,6 +45,8 @@ export interface LaunchedProcess {
   kill(signal: NodeJS.Signals): boolean;
   /** Lets the launcher's event loop exit while this process runs (detached children). */
   unref(): void;
+  /** Undoes unref(): the event loop waits for this process again. */
+  ref?(): void;
 }
 
 /**

@@ -33,6 +33,8 @@ export interface Cgroup {
   apply(limits: CgroupLimits): AppliedLimits;
   /** Moves a process (and its future children) into the cgroup. */
   addProcess(pid: number): void;
+  /** The cgroup.procs file(s) a process writes its pid to to join (exec into a container). */
+  procsFiles(): string[];
   /** Pids of the processes in the cgroup (empty once it is gone). */
   procs(): number[];
   stats(): CgroupStats;

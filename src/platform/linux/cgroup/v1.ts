@@ -129,6 +129,10 @@ class CgroupV1 implements Cgroup {
     for (const dir of new Set(Object.values(this.paths))) write(path.join(dir, 'cgroup.procs'), String(pid));
   }
 
+  procsFiles(): string[] {
+    return [...new Set(Object.values(this.paths))].map((dir) => path.join(dir, 'cgroup.procs'));
+  }
+
   procs(): number[] {
     const all = new Set<number>();
     for (const dir of new Set(Object.values(this.paths)))

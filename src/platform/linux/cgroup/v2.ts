@@ -119,6 +119,10 @@ class CgroupV2 implements Cgroup {
     write(path.join(this.dir, 'cgroup.procs'), String(pid));
   }
 
+  procsFiles(): string[] {
+    return [path.join(this.dir, 'cgroup.procs')];
+  }
+
   procs(): number[] {
     return readPids(path.join(this.dir, 'cgroup.procs'));
   }
