@@ -13,8 +13,8 @@ const SUITES = {
   // Integration and security tests use the real kernel and measure CPU shares and timings:
   // one file at a time, so they do not disturb each other's measurements.
   integration: { dir: 'test/integration', concurrency: 1, required: true },
-  // Not required until the escape battery lands (issue #5).
-  security: { dir: 'test/security', concurrency: 1, required: false },
+  // The escape battery, the fault battery and the hostile-input properties (issue #5).
+  security: { dir: 'test/security', concurrency: 1, required: true },
 };
 
 function findTests(dir) {

@@ -140,3 +140,8 @@ export { FakeContainerDriver, type FakeDriverOptions, type FakeProgram } from '.
 export { LinuxContainerDriver } from './platform/linux/container/linux-driver.js';
 export { defaultDataDir } from './runtime/data-dir.js';
 export { NoSuchContainerError, ExistsError } from './errors.js';
+export type { SeccompPolicyInput, ResolvedSeccomp } from './spec/seccomp.js';
+export type { FilterPolicy, SyscallRule, ArgTest, SeccompAction } from './platform/linux/seccomp/policy.js';
+export { compilePolicy } from './platform/linux/seccomp/compile.js';
+export { DEFAULT_POLICY } from './platform/linux/seccomp/default-policy.js';
+export { syscallNumber, isKnownSyscall, type SeccompArch } from './platform/linux/seccomp/syscall-table.js';

@@ -1,4 +1,5 @@
 import { spawn, type StdioOptions } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { LaunchError } from '../errors.js';
 import type { LaunchExit, LaunchRequest, LaunchedProcess, ProcessLauncher } from './types.js';
@@ -7,8 +8,16 @@ import type { LaunchExit, LaunchRequest, LaunchedProcess, ProcessLauncher } from
 export class OsLauncher implements ProcessLauncher {
   launch(req: LaunchRequest): LaunchedProcess {
     const stdio: StdioOptions = [req.stdin, req.stdout, req.stderr];
-    for (let i = 0; i < (req.extraPipes ?? 0); i++) stdio.push('pipe');
+    const extra = req.extraPipes ?? 0;
+    for (let i = 0; i < extra; i++) stdio.push('pipe');
     for (const fd of req.extraFds ?? []) stdio.push(fd);
+    const nullFds = (req.nullFds ?? []).filter((fd) => fd >= stdio.length);
+    // Opened close-on-exec by Node; libuv dup2()s it onto each listed fd in the child only.
+    const devNull = nullFds.length > 0 ? openSync('/dev/null', 'r') : undefined;
+    for (const fd of nullFds) {
+      while (stdio.length <= fd) stdio.push('ignore');
+      stdio[fd] = devNull;
+    }
     let child;
     try {
       child = spawn(req.file, [...req.args], {
@@ -25,6 +34,8 @@ export class OsLauncher implements ProcessLauncher {
         { file: req.file },
         { cause: err },
       );
+    } finally {
+      if (devNull !== undefined) closeSync(devNull);
     }
     const exit = new Promise<LaunchExit>((resolve, reject) => {
       child.once('error', (err) =>
@@ -42,10 +53,11 @@ export class OsLauncher implements ProcessLauncher {
       stdin: child.stdin,
       stdout: child.stdout,
       stderr: child.stderr,
-      extra: child.stdio.slice(3, 3 + (req.extraPipes ?? 0)) as Duplex[],
+      extra: child.stdio.slice(3, 3 + extra) as Duplex[],
       exit,
       kill: (signal) => child.kill(signal),
       unref: () => child.unref(),
+      ref: () => child.ref(),
     };
   }
 

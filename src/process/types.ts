@@ -28,6 +28,11 @@ export interface LaunchRequest {
   readonly extraFds?: readonly number[];
   /** Start in a new session so the child outlives the launcher's process group. */
   readonly detached?: boolean;
+  /**
+   * Child fd numbers (above the extra pipes and fds) that get /dev/null instead of whatever this process
+   * has open there without close-on-exec, so nothing inherited reaches the child by accident.
+   */
+  readonly nullFds?: readonly number[];
 }
 
 export interface LaunchExit {
@@ -48,6 +53,8 @@ export interface LaunchedProcess {
   kill(signal: NodeJS.Signals): boolean;
   /** Lets the launcher's event loop exit while this process runs (detached children). */
   unref(): void;
+  /** Undoes unref(): the event loop waits for this process again. */
+  ref?(): void;
 }
 
 /**

@@ -163,6 +163,8 @@ export class SandboxProcess implements AsyncDisposable {
     }
     const abort = () => sandbox.signal('SIGKILL');
     this.options.signal?.addEventListener('abort', abort, { once: true });
+    // An abort that came while the sandbox was starting fires no event now: act on it here.
+    if (this.options.signal?.aborted) abort();
     try {
       const exit = await sandbox.exited;
       const wallMs = Math.round(performance.now() - startedAt);

@@ -44,9 +44,10 @@ export interface DriverRun {
 export interface DriverExecOptions {
   readonly env: Readonly<Record<string, string>>;
   readonly workdir: string;
-  /** The container sees the host root (so host tools are at their usual paths inside it). */
-  readonly hostRoot: boolean;
-  /** A seccomp program (struct sock_filter array) to load on the command. */
+  /** Host path of the container's root filesystem; undefined: the host root (read-only). */
+  readonly rootfs: string | undefined;
+  readonly paths: ContainerPaths;
+  /** A seccomp program (struct sock_filter array) loaded on the command on top of the container's own. */
   readonly seccomp?: Uint8Array;
   readonly stdin: StdioTarget;
   readonly stdout: StdioTarget;
@@ -101,10 +102,11 @@ export interface ContainerDriver {
   releaseRun(run: RunRecord, paths: ContainerPaths, thorough: boolean): Promise<void>;
   /** Starts the detached process that ends the run when its wall-clock timeout expires. */
   startWatcher(run: RunRecord, timeoutMs: number, paths: ContainerPaths): Promise<ProcRef | undefined>;
+  /** Starts a command in the container, under the container's system call filter. */
   exec(
     run: RunRecord,
     spec: ResolvedSpec,
     command: readonly string[],
     options: DriverExecOptions,
-  ): LaunchedProcess;
+  ): Promise<LaunchedProcess>;
 }

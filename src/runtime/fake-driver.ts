@@ -180,12 +180,12 @@ export class FakeContainerDriver implements ContainerDriver {
       child.exit(137);
     });
   }
-  exec(
+  async exec(
     run: RunRecord,
     _spec: ResolvedSpec,
     command: readonly string[],
     opts: DriverExecOptions,
-  ): LaunchedProcess {
+  ): Promise<LaunchedProcess> {
     if (!run.init || !this.alive(run.init)) throw new Error('fake exec: container not running');
     return this.launcher.launch({
       file: 'fake-exec',

@@ -13,6 +13,8 @@ export interface ContainerPaths {
   readonly status: string;
   /** A FIFO the sandbox's init waits on until its limits are in place. */
   readonly block: string;
+  /** The system call filter program bubblewrap loads at each start (exec loads it again). */
+  readonly seccomp: string;
   /** Written by the timeout watcher when it ends the container. */
   readonly timedOut: string;
   /** The container's root filesystem (image containers): overlay mount point or copy. */
@@ -31,6 +33,7 @@ export function containerPaths(dataDir: string, name: string): ContainerPaths {
     stderr: path.join(dir, 'stderr.log'),
     status: path.join(dir, 'status.json'),
     block: path.join(dir, 'block.fifo'),
+    seccomp: path.join(dir, 'seccomp.bpf'),
     timedOut: path.join(dir, 'timed-out'),
     rootfs: path.join(dir, 'rootfs'),
     upper: path.join(dir, 'upper'),

@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { CorralError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { DEFAULT_SECCOMP } from '../spec/seccomp.js';
 import type { ContainerPaths } from './paths.js';
 import type { ContainerConfig, StateFile } from './types.js';
 
@@ -11,6 +12,8 @@ export function readConfig(
   dataDir: string,
 ): ContainerConfig | undefined {
   const c = readJson<ContainerConfig>(paths.config, name, dataDir);
+  // Created before specs had a filter: such a container gets the default one, as new ones do.
+  if (c && c.spec.seccomp === undefined) return { ...c, spec: { ...c.spec, seccomp: DEFAULT_SECCOMP } };
   return c;
 }
 

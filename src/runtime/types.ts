@@ -1,5 +1,6 @@
 import type { LimitReport, NotEnforced, SandboxStats } from '../run/backend.js';
 import type { RunReason } from '../run/result.js';
+import type { ResolvedSeccomp } from '../spec/seccomp.js';
 import type { LimitName, ResolvedSpec } from '../spec/types.js';
 
 /** A host process, told apart from a later one with the same pid by its start time. */
@@ -74,6 +75,11 @@ export interface RunRecord {
   readonly startedAt?: string;
   readonly limits?: Readonly<Partial<Record<LimitName, LimitReport>>>;
   readonly notEnforced?: readonly NotEnforced[];
+  /**
+   * The system call filter the command runs under (its spec's; bubblewrap loads it before the
+   * command or the start fails). Absent only for runs started before corral had filters.
+   */
+  readonly seccomp?: ResolvedSeccomp['mode'];
   /** The timeout watcher, when the spec has a wall-clock timeout. */
   readonly watcher?: ProcRef;
   /** The output logger, for containers created with log timestamps. */
@@ -114,6 +120,8 @@ export interface ContainerInfo {
   readonly rootfs: RootfsRecord;
   readonly limits: Readonly<Partial<Record<LimitName, LimitReport>>>;
   readonly notEnforced: readonly NotEnforced[];
+  /** The system call filter: `default` (corral's deny list), `none`, or `custom` (a policy file). */
+  readonly seccomp: ResolvedSeccomp['mode'];
   readonly cgroup: string | null;
   /** Host pid of bubblewrap's pid-namespace init, while running. */
   readonly initPid: number | null;

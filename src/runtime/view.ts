@@ -146,6 +146,7 @@ export function containerInfo(ctx: RuntimeContext, c: Loaded): ContainerInfo {
     rootfs: c.config?.rootfs ?? { mode: 'host' },
     limits: run?.limits ?? {},
     notEnforced: run?.notEnforced ?? [],
+    seccomp: (live ? run?.seccomp : undefined) ?? spec?.seccomp.mode ?? 'default',
     cgroup: live ? (run?.cgroup ?? null) : null,
     initPid: live ? (run?.init?.pid ?? null) : null,
     dir: c.paths.dir,

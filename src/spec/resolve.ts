@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { sandboxSpecSchema, type ParsedSpec, type SandboxSpec } from './schema.js';
+import { quote } from './quote.js';
+import { resolveSeccomp } from './seccomp.js';
 import type { Bind, MacosOptions, ResolvedSpec } from './types.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -63,6 +65,7 @@ export function resolveSpec(input: SandboxSpec, options: ResolveOptions = {}): R
     bestEffort: spec.bestEffort ?? false,
     ...(spec.macos && { macos: resolveMacos(spec) }),
     user: spec.user,
+    seccomp: resolveSeccomp(spec.seccomp, cwd),
   });
 }
 
@@ -124,13 +127,13 @@ function resolveBind(
 
 function sandboxTarget(field: string, p: string, allowRoot = false): string {
   if (!path.posix.isAbsolute(p)) {
-    throw new ConfigError(field, `${field}: sandbox path must be absolute: ${JSON.stringify(p)}`, {
+    throw new ConfigError(field, `${field}: sandbox path must be absolute: ${quote(p)}`, {
       value: p,
     });
   }
   const norm = path.posix.normalize(p).replace(/(.)\/+$/, '$1');
   if (p.split('/').includes('..')) {
-    throw new ConfigError(field, `${field}: sandbox path must not contain "..": ${JSON.stringify(p)}`, {
+    throw new ConfigError(field, `${field}: sandbox path must not contain "..": ${quote(p)}`, {
       value: p,
     });
   }
@@ -153,13 +156,13 @@ function existingHostPath(field: string, p: string, cwd: string, kind: 'dir' | '
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`;
-    throw new ConfigError(field, `${field}: host path ${why}: ${JSON.stringify(p)} (resolved to ${abs})`, {
+    throw new ConfigError(field, `${field}: host path ${why}: ${quote(p)} (resolved to ${quote(abs)})`, {
       value: p,
       resolved: abs,
     });
   }
   if (kind === 'dir' && !st.isDirectory()) {
-    throw new ConfigError(field, `${field}: not a directory: ${JSON.stringify(p)}`, { value: p });
+    throw new ConfigError(field, `${field}: not a directory: ${quote(p)}`, { value: p });
   }
   return abs;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { seccompFieldSchema } from './seccomp.js';
 import { MAX_SAFE, parseCpus, parseDuration, parseSize } from './units.js';
 
 /** Refuses strings the kernel would silently truncate (argv, env and paths are C strings). */
@@ -76,6 +77,8 @@ const sandboxPath = (what: string) =>
     .string()
     .min(1, `${what}: must not be empty`)
     .max(4096, `${what}: longer than 4096 characters`)
+    // The kernel's limit (PATH_MAX) is in bytes: 3000 emoji are 12000 of them.
+    .refine((s) => Buffer.byteLength(s) <= 4096, `${what}: longer than 4096 bytes`)
     .refine(noNul, `${what}: contains a NUL byte`);
 
 export const limitsSchema = z
@@ -199,6 +202,11 @@ export const sandboxSpecSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * System call filter: `default` (corral's deny list, answered with EPERM), `none`, the path of a
+     * JSON policy file, or a policy object `{ default?, extends?, deny?, allow? }`. Default: `default`.
+     */
+    seccomp: seccompFieldSchema.optional(),
   })
   .strict();
 

@@ -1,3 +1,5 @@
+import type { ResolvedSeccomp } from './seccomp.js';
+
 /** Network modes a sandbox can have. `none`: only a private loopback. `host`: the host's network. */
 export type NetworkMode = 'none' | 'host';
 
@@ -48,6 +50,8 @@ export interface ResolvedSpec {
   readonly macos?: MacosOptions;
   /** Host uid/gid to run as when corral is root; undefined picks the default sandbox user. */
   readonly user: { readonly uid: number; readonly gid: number } | undefined;
+  /** The system call filter to install (compiled by the platform backend). */
+  readonly seccomp: ResolvedSeccomp;
 }
 
 /** Limit names, as they appear in results, capability reports and CLI messages. */

@@ -36,7 +36,11 @@ export function addSandboxOptions(cmd: Command): Command {
       '--user <uid[:gid]>',
       'host uid[:gid] for the sandbox when corral runs as root (default 2000000000)',
     )
-    .option('--best-effort', 'run even if some limit cannot be enforced here; the result lists what was not');
+    .option('--best-effort', 'run even if some limit cannot be enforced here; the result lists what was not')
+    .option(
+      '--seccomp <policy>',
+      "system call filter: default (corral's deny list), none, or a JSON policy file {default, extends, deny, allow}",
+    );
   return addMacosOptions(common);
 }
 
@@ -59,6 +63,7 @@ interface RawSandboxOptions {
   envFile: string[];
   user?: string;
   bestEffort?: boolean;
+  seccomp?: string;
 }
 
 /** Turns parsed flags into a SandboxSpec; resolveSpec then validates every value. */
@@ -84,6 +89,7 @@ export function specFromOptions(raw: Record<string, unknown>, command: string[],
     ...(Object.keys(env).length > 0 && { env }),
     ...(o.user !== undefined && { user: parseUser(o.user) }),
     ...(o.bestEffort && { bestEffort: true }),
+    ...(o.seccomp !== undefined && { seccomp: o.seccomp }),
     ...macosFromOptions(raw),
   };
 }

@@ -180,6 +180,14 @@ export class DarwinBackend implements SandboxBackend {
 }
 
 function refuseMounts(spec: ResolvedSpec): void {
+  // The default filter is what the platform offers (nothing here, as the capability report says);
+  // a policy someone wrote must not be silently ignored.
+  if (spec.seccomp.mode === 'custom') {
+    throw new UnsupportedError(
+      'seccomp: macOS has no system call filter to load a policy into (Seatbelt filters operations instead)',
+      'drop --seccomp, or use --seccomp none',
+    );
+  }
   if (spec.tmpfs.length > 0) {
     throw new UnsupportedError(
       `--tmpfs ${spec.tmpfs[0]}: macOS has no mount namespaces, so a private tmpfs cannot be mounted for the sandbox`,

@@ -9,6 +9,12 @@ export interface BwrapOptions {
   readonly dieWithParent: boolean;
   /** fd where bwrap writes JSON status documents, the command's exit code last. */
   readonly statusFd?: number;
+  /** fd bwrap reads the seccomp program from, after --block-fd releases it. */
+  readonly seccompFd?: number;
+  /** fds holding /dev/null that bwrap reads as empty `--args` and closes before the command runs. */
+  readonly closeFds?: readonly number[];
+  /** bubblewrap >= 0.8: no user namespaces can be created inside the sandbox. */
+  readonly disableUserns?: boolean;
 }
 
 /**
@@ -20,13 +26,10 @@ export function buildBwrapArgs(
   mounts: readonly MountOp[],
   options: BwrapOptions,
 ): string[] {
-  const args: string[] = [
-    '--unshare-user',
-    '--unshare-pid',
-    '--unshare-ipc',
-    '--unshare-uts',
-    '--unshare-cgroup-try',
-  ];
+  // bwrap closes an --args fd once read; it is how inherited descriptors are kept from the command.
+  const args: string[] = (options.closeFds ?? []).flatMap((fd) => ['--args', String(fd)]);
+  args.push('--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try');
+  if (options.disableUserns) args.push('--disable-userns');
   if (spec.network === 'none') args.push('--unshare-net');
   args.push('--hostname', spec.hostname, '--new-session', '--cap-drop', 'ALL');
   if (options.dieWithParent) args.push('--die-with-parent');
@@ -52,6 +55,7 @@ export function buildBwrapArgs(
   args.push('--chdir', spec.workdir);
   args.push('--info-fd', String(options.infoFd), '--block-fd', String(options.blockFd));
   if (options.statusFd !== undefined) args.push('--json-status-fd', String(options.statusFd));
+  if (options.seccompFd !== undefined) args.push('--seccomp', String(options.seccompFd));
   // "--" so a command starting with "-" is never read as a bwrap option.
   args.push('--', ...spec.command);
   return args;

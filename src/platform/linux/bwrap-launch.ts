@@ -42,6 +42,8 @@ export async function readChildPid(bwrap: LaunchedProcess, info: Readable): Prom
 
 /** Lets the blocked sandbox init go on to exec the command. */
 export async function release(block: NodeJS.WritableStream & { destroyed?: boolean }): Promise<void> {
+  // A sandbox killed before bwrap read the byte resets the socket: its exit is reported elsewhere.
+  block.on('error', () => undefined);
   if (!block.write('x')) await once(block as unknown as Readable, 'drain');
   block.end();
 }

@@ -9,6 +9,8 @@ import { runProbe } from '../probe.js';
 import { userspaceCapability } from './userspace-limits.js';
 import { tracerCapabilities } from '../../trace/factory.js';
 import { linuxTracerBackends } from './trace/backends.js';
+import { bwrapFeatures } from './bwrap-features.js';
+import { probeDisableUserns, probeSeccomp } from './seccomp/probe-seccomp.js';
 
 export interface LinuxProbeInput {
   readonly cgroups: CgroupDetection;
@@ -35,6 +37,7 @@ export async function probeLinux(input: LinuxProbeInput): Promise<CapabilityRepo
   const asUser = root ? { uid: DEFAULT_SANDBOX_ID, gid: DEFAULT_SANDBOX_ID } : {};
   const isolation: Record<string, Capability> = {};
   const limits: Record<string, Capability> = {};
+  const hardening: Record<string, Capability> = {};
 
   // --- isolation: one bubblewrap run with every namespace; per-namespace runs only on failure.
   const bwrap = input.bwrapPath;
@@ -98,6 +101,17 @@ export async function probeLinux(input: LinuxProbeInput): Promise<CapabilityRepo
     isolation.capabilities = all.ok
       ? { status: 'kernel', mechanism: `${bwrapVersion} --cap-drop ALL, no_new_privs` }
       : { status: 'unavailable', mechanism: 'capability drop', reason: all.error };
+    // --- system call filter and nested user namespaces, each tried in a real sandbox.
+    const probe = {
+      launcher: input.launcher,
+      bwrapPath: bwrap,
+      baseArgs: ['--unshare-user', '--unshare-pid', ...base],
+      as: asUser,
+      disableUserns: (await bwrapFeatures(input.launcher, bwrap)).disableUserns,
+    };
+    const [seccomp, nested] = await Promise.all([probeSeccomp(probe), probeDisableUserns(probe)]);
+    hardening.seccomp = seccomp;
+    hardening['nested-userns'] = nested;
   }
   isolation['host-uid'] = root
     ? { status: 'kernel', mechanism: `runs as unprivileged host uid ${DEFAULT_SANDBOX_ID} (never 0)` }
@@ -172,6 +186,7 @@ export async function probeLinux(input: LinuxProbeInput): Promise<CapabilityRepo
             fix: problem?.fix ?? '',
           },
       swap: swapCapability(),
+      ...hardening,
       // Which exec tracer `run --trace` would use, and why the others would not do.
       ...(await tracerCapabilities(linuxTracerBackends())),
     },

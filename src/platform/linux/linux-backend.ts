@@ -13,6 +13,7 @@ import { probeLinux } from './capabilities.js';
 import { DEFAULT_INTERVAL_MS } from '../../limits/config.js';
 import type { ResourceLimiter } from '../../limits/types.js';
 import { procLimiter } from './userspace-limits.js';
+import { bwrapFeatures, NO_BWRAP_FEATURES, type BwrapFeatures } from './bwrap-features.js';
 
 export interface LinuxBackendOptions {
   readonly launcher?: ProcessLauncher;
@@ -26,6 +27,9 @@ export interface LinuxBackendOptions {
   readonly hostRoot?: string;
   /** How often to look for OOM kills on cgroup v1. Default 50 ms. */
   readonly oomPollMs?: number;
+  /** What the installed bubblewrap supports. Default: read from `bwrap --version`, except with an
+   * injected launcher (tests), where no optional feature is assumed. */
+  readonly bwrapFeatures?: BwrapFeatures;
   /** Holds memory and cpus when cgroups cannot. Default: the /proc-sampling userspace limiter. */
   readonly userspaceLimiter?: ResourceLimiter;
   /** Sampling interval of the userspace limiter. Default 500 ms. */
@@ -94,6 +98,7 @@ export class LinuxBackend implements SandboxBackend {
       hostUid: this.options.hostUid,
       hostGid: this.options.hostGid,
       hostRoot: this.options.hostRoot,
+      bwrapFeatures: (bwrapPath) => this.bwrapFeatures(bwrapPath),
       ...(!detached && {
         userspace: {
           limiter: () => (this.userspace ??= this.options.userspaceLimiter ?? procLimiter()),
@@ -101,6 +106,12 @@ export class LinuxBackend implements SandboxBackend {
         },
       }),
     };
+  }
+
+  private bwrapFeatures(bwrapPath: string): Promise<BwrapFeatures> {
+    if (this.options.bwrapFeatures) return Promise.resolve(this.options.bwrapFeatures);
+    if (this.options.launcher) return Promise.resolve(NO_BWRAP_FEATURES);
+    return bwrapFeatures(this.launcher, bwrapPath);
   }
 
   private userspaceIntervalMs(): number {

@@ -1,4 +1,5 @@
-import { writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { PassThrough, type Readable } from 'node:stream';
 import { LaunchError, UnsupportedError } from '../../errors.js';
 import type { LaunchedProcess, ProcessLauncher, StdioTarget } from '../../process/types.js';
 import type { BackendStartOptions, LimitReport, NotEnforced } from '../../run/backend.js';
@@ -16,6 +17,15 @@ import { checkWorkdir, resolveCommand } from './resolve-command.js';
 import { nofileArgs, rlimitReports, wrapperArgs } from './rlimits.js';
 import type { ResourceHandle, ResourceLimiter } from '../../limits/types.js';
 import { watchSandbox } from './userspace-limits.js';
+import type { BwrapFeatures } from './bwrap-features.js';
+import { openDescriptors } from './inherited-fds.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import {
+  sandboxFilter,
+  sendFilter,
+  untilInitFiltered,
+  wantsDisableUserns,
+} from './seccomp/sandbox-filter.js';
 
 /** The host tools and settings every sandbox launch needs. */
 export interface LaunchTools {
@@ -31,6 +41,8 @@ export interface LaunchTools {
    * limits are refused (a detached container has no corral process to run a monitor).
    */
   readonly userspace?: { readonly limiter: () => ResourceLimiter; readonly intervalMs: number } | undefined;
+  /** What the installed bubblewrap supports (read once from `bwrap --version`). */
+  readonly bwrapFeatures: (bwrapPath: string) => Promise<BwrapFeatures>;
 }
 
 export interface SandboxLaunchOptions {
@@ -48,6 +60,18 @@ export interface SandboxLaunchOptions {
   readonly blockFd?: number;
   /** An fd where bubblewrap writes JSON status documents, the exit code last (`--json-status-fd`). */
   readonly statusFd?: number;
+  /**
+   * A file to keep the seccomp program in, opened as bwrap's `--seccomp` fd: bwrap reads it to
+   * its end after the release, whether or not corral is still there (detached sandboxes).
+   * Default: a pipe from corral, written after the release (see sendFilter).
+   */
+  readonly seccompFile?: string;
+  /**
+   * How long to wait for the init to show its filter in /proc. Default 2 s with a pipe (the run
+   * goes on if it is slower: bwrap loads the program or fails), 10 s with a file (a detached
+   * sandbox not seen filtered by then is stopped: nobody watches it afterwards).
+   */
+  readonly filterWaitMs?: number;
   /** Host paths hidden under an empty tmpfs, on top of the usual ones (the runtime's data dir). */
   readonly hide?: readonly string[];
   /** Mount the rootfs read-write: a container's own copy-on-write view of an image. Default false. */
@@ -115,33 +139,59 @@ export async function launchSandbox(
   const driver = tools.cgroups.driver;
   if (driver) await collectStaleRunCgroups(driver);
 
-  const extraFds = [options.blockFd, options.statusFd].filter((fd): fd is number => fd !== undefined);
-  const pipes = options.blockFd === undefined ? 2 : 1;
-  const blockFd = options.blockFd === undefined ? 4 : 3 + pipes;
-  const statusFd = options.statusFd === undefined ? undefined : 3 + pipes + extraFds.length - 1;
+  // Hardening: the system call filter, no nested user namespaces, nothing inherited (seccomp/).
+  const filter = sandboxFilter(spec.seccomp);
+  const features = await tools.bwrapFeatures(bwrapPath);
+  const fds = controlFds(options);
+  const inherited = openDescriptors().filter((fd) => fd >= fds.count);
   const bwrapArgs = buildBwrapArgs(spec, mounts.ops, {
-    infoFd: 3,
-    blockFd,
+    infoFd: fds.info,
+    blockFd: fds.block,
+    seccompFd: fds.seccomp,
+    closeFds: inherited,
+    disableUserns: features.disableUserns && wantsDisableUserns(spec.seccomp),
     dieWithParent: options.dieWithParent,
-    ...(statusFd !== undefined && { statusFd }),
+    ...(fds.status !== undefined && { statusFd: fds.status }),
   });
-  const bwrap = launcher.launch({
-    // Through prlimit when it is there: the rlimits are in place before bwrap even starts
-    // (prlimit execs bwrap: same pid, same start time).
-    file: prlimitPath ?? bwrapPath,
-    args: prlimitPath ? [...wrapperArgs(spec.limits), '--', bwrapPath, ...bwrapArgs] : bwrapArgs,
-    env: spec.env,
-    // bwrap runs as the sandbox uid, which may not be able to enter corral's own cwd.
-    cwd: '/',
-    ...(who.switched && { uid: who.uid, gid: who.gid }),
-    stdin: options.stdin,
-    stdout: options.stdout,
-    stderr: options.stderr,
-    extraPipes: pipes,
-    ...(extraFds.length > 0 && { extraFds }),
-    // Its own session: a terminal's Ctrl-C reaches corral, which decides what the sandbox gets.
-    detached: true,
-  });
+  let programFd: number | undefined;
+  if (options.seccompFile !== undefined) {
+    writeFileAtomic(options.seccompFile, filter, 0o600, false);
+    programFd = openSync(options.seccompFile, 'r');
+  }
+  const extraFds = [options.blockFd, options.statusFd, programFd].filter(
+    (fd): fd is number => fd !== undefined,
+  );
+  let launched: LaunchedProcess;
+  try {
+    launched = launcher.launch({
+      // Through prlimit when it is there: the rlimits are in place before bwrap even starts
+      // (prlimit execs bwrap: same pid, same start time).
+      file: prlimitPath ?? bwrapPath,
+      args: prlimitPath ? [...wrapperArgs(spec.limits), '--', bwrapPath, ...bwrapArgs] : bwrapArgs,
+      nullFds: inherited,
+      env: spec.env,
+      // bwrap runs as the sandbox uid, which may not be able to enter corral's own cwd.
+      cwd: '/',
+      ...(who.switched && { uid: who.uid, gid: who.gid }),
+      stdin: options.stdin,
+      stdout: options.stdout,
+      stderr: options.stderr,
+      extraPipes: fds.pipes,
+      ...(extraFds.length > 0 && { extraFds }),
+      // Its own session: a terminal's Ctrl-C reaches corral, which decides what the sandbox gets.
+      detached: true,
+    });
+  } finally {
+    // The child has its copy; bwrap reads it after the release.
+    if (programFd !== undefined) closeSync(programFd);
+  }
+  // Output is read from the first byte: once a child exits, Node throws away what it wrote to
+  // pipes nobody reads, and a quick command can be done before start() returns.
+  const bwrap: LaunchedProcess = {
+    ...launched,
+    stdout: buffered(launched.stdout),
+    stderr: buffered(launched.stderr),
+  };
   let cgroup: Cgroup | undefined;
   let initPid: number | undefined;
   let watch: ResourceHandle | undefined;
@@ -152,8 +202,11 @@ export async function launchSandbox(
       useCgroup && driver
         ? createLimitedCgroup(driver, options.cgroupName ?? runCgroupName(), spec, limits)
         : undefined;
-    const [info, block] = bwrap.extra;
-    if (!info || (options.blockFd === undefined && !block))
+    // Pipes come first: a pipe's index is its fd less 3.
+    const info = bwrap.extra[0];
+    const block = options.blockFd === undefined ? bwrap.extra[fds.block - 3] : undefined;
+    const seccompPipe = options.seccompFile === undefined ? bwrap.extra[fds.seccomp - 3] : undefined;
+    if (!info || bwrap.extra.length !== fds.pipes)
       throw new LaunchError('bubblewrap was started without its control pipes');
     initPid = await readChildPid(bwrap, info);
     // The init is held before exec (--block-fd): limits apply before the command's first instruction.
@@ -165,8 +218,17 @@ export async function launchSandbox(
     options.onLimits?.(limits, notEnforced);
     const cg = cgroup;
     await options.onReady?.({ initPid, cgroupName: cg?.name, cgroupProcs: () => cg?.procs() ?? [] });
-    if (options.blockFd === undefined) await release(block as NodeJS.WritableStream);
-    else writeSync(options.blockFd, 'x');
+    if (block) await release(block);
+    else writeSync(options.blockFd as number, 'x');
+    // Through a pipe, the program goes only after the release: see ALLOW_ALL_PROGRAM for why.
+    if (seccompPipe) await sendFilter(seccompPipe, filter);
+    const waitMs = options.filterWaitMs ?? (options.seccompFile === undefined ? 2000 : 10_000);
+    const filtered = await untilInitFiltered(initPid, waitMs);
+    // A detached sandbox has nobody watching it afterwards: it runs filtered or not at all.
+    if (filtered === 'timeout' && options.seccompFile !== undefined)
+      throw new LaunchError(
+        `the sandbox did not show its system call filter within ${waitMs} ms; it was stopped rather than left to run unfiltered`,
+      );
     return { bwrap, initPid, cgroup, limits, notEnforced, identity: who, userspace: watch };
   } catch (err) {
     await watch?.release();
@@ -177,6 +239,33 @@ export async function launchSandbox(
     await cgroup?.destroy().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Where bubblewrap finds its control descriptors. Pipes from corral come first (info, then block
+ * and seccomp unless the caller holds those as files), then the caller's fds in a fixed order.
+ */
+function controlFds(options: SandboxLaunchOptions) {
+  const slots: string[] = ['info'];
+  if (options.blockFd === undefined) slots.push('block');
+  if (options.seccompFile === undefined) slots.push('seccomp');
+  const pipes = slots.length;
+  if (options.blockFd !== undefined) slots.push('block');
+  if (options.statusFd !== undefined) slots.push('status');
+  if (options.seccompFile !== undefined) slots.push('seccomp');
+  const at = (slot: string) => (slots.includes(slot) ? 3 + slots.indexOf(slot) : undefined);
+  return {
+    pipes,
+    count: 3 + slots.length,
+    info: 3,
+    block: at('block') as number,
+    seccomp: at('seccomp') as number,
+    status: at('status'),
+  };
+}
+
+function buffered(stream: Readable | null): Readable | null {
+  return stream ? stream.pipe(new PassThrough()) : null;
 }
 
 /**

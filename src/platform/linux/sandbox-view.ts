@@ -48,7 +48,12 @@ export class SandboxView {
       const next = path.posix.join(current, part);
       const where = this.locate(next);
       if (where.virtual) {
-        // Inside a tmpfs, /proc or /dev: only the mount point itself is known to exist.
+        // Inside a tmpfs, /proc or /dev: only the mount point itself is known to exist, and the
+        // directories leading to mounts made inside it (a --ro bind under /tmp).
+        if (pending.length > 0 && this.mounts.some((m) => m.target.startsWith(`${next}/`))) {
+          current = next;
+          continue;
+        }
         if (where.atMountPoint && pending.length === 0) {
           return { found: true, sandboxPath: next, hostPath: undefined, kind: where.virtual };
         }

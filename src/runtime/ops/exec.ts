@@ -18,8 +18,8 @@ export interface ExecOptions {
   /** Aborting kills the exec'd command. */
   readonly signal?: AbortSignal;
   /**
-   * A seccomp program (a `struct sock_filter` array, as bwrap --seccomp takes it) loaded on the
-   * command. A container that runs under a filter refuses exec without one. Default: none.
+   * An extra seccomp program (a `struct sock_filter` array, as bwrap --seccomp takes it) loaded
+   * on the command on top of the container's own filter, which exec always applies. Default: none.
    */
   readonly seccomp?: Uint8Array;
 }
@@ -85,10 +85,11 @@ export async function execInContainer(
   const input = options.stdin ?? 'ignore';
   const outMode = options.stdout ?? 'capture';
   const errMode = options.stderr ?? 'capture';
-  const p = ctx.driver.exec(run, spec, command, {
+  const p = await ctx.driver.exec(run, spec, command, {
     env,
     workdir: options.workdir ?? spec.workdir,
-    hostRoot: c.config.rootfs.mode === 'host',
+    rootfs: c.config.rootfs.mode === 'host' ? undefined : c.config.rootfs.path,
+    paths: c.paths,
     ...(options.seccomp && { seccomp: options.seccomp }),
     stdin: input === 'inherit' || input === 'ignore' ? input : 'pipe',
     stdout: outMode === 'capture' ? 'pipe' : outMode,

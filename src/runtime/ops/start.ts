@@ -92,6 +92,7 @@ export async function startContainer(ctx: RuntimeContext, name: string): Promise
         startedAt: new Date().toISOString(),
         limits: started.limits,
         notEnforced: started.notEnforced,
+        seccomp: c.config.spec.seccomp.mode,
       },
     });
   } catch (err) {

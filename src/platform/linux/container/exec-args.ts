@@ -13,6 +13,11 @@ export interface ExecArgvInput {
   /** prlimit options (exec mode, no --pid): the container's rlimits. */
   readonly rlimits: readonly string[];
   readonly initPid: number;
+  /**
+   * Join the container's user namespace. False when a nested bubblewrap gives the command a user
+   * namespace of its own (the container's may not create one: --disable-userns).
+   */
+  readonly joinUserns: boolean;
   /** uid/gid inside the container's user namespace; undefined keeps the caller's (not root). */
   readonly uid: number | undefined;
   readonly gid: number | undefined;
@@ -38,7 +43,8 @@ export function buildExecArgv(input: ExecArgvInput): { file: string; args: strin
   if (tools.prlimit && input.rlimits.length > 0) chain.push(tools.prlimit, ...input.rlimits, '--');
   if (tools.setpriv) chain.push(tools.setpriv, '--no-new-privs', '--');
   chain.push(tools.nsenter, '--target', String(input.initPid));
-  chain.push('--user', '--mount', '--pid', '--net', '--ipc', '--uts', '--cgroup', '--root');
+  if (input.joinUserns) chain.push('--user');
+  chain.push('--mount', '--pid', '--net', '--ipc', '--uts', '--cgroup', '--root');
   if (input.uid !== undefined && input.gid !== undefined)
     chain.push('--setuid', String(input.uid), '--setgid', String(input.gid));
   else chain.push('--preserve-credentials');
@@ -56,15 +62,30 @@ export function buildExecArgv(input: ExecArgvInput): { file: string; args: strin
   };
 }
 
+export interface SeccompStageInput {
+  /** bubblewrap as the container sees it. */
+  readonly bwrap: string;
+  readonly workdir: string;
+  /** fds holding the programs to load, the container's own first. */
+  readonly programFds: readonly number[];
+  /** Inherited fds (as /dev/null) bubblewrap reads as empty `--args` and closes. */
+  readonly closeFds: readonly number[];
+  /** Forbid user namespaces to the command (bubblewrap >= 0.8). */
+  readonly disableUserns: boolean;
+}
+
 /**
- * A nested bubblewrap run inside the container's namespaces: a user namespace of its own (the
- * only way for an unprivileged process to load a filter and drop its bounding set), the
- * container's very mounts bound over themselves, and the seccomp program from `fd`.
+ * A nested bubblewrap run inside the container's mount, pid, net, ipc, uts and cgroup namespaces:
+ * a user namespace of its own, made from the host's (the only way for an unprivileged process to
+ * load a filter and drop its bounding set, and the container's own may not make one), the
+ * container's very mounts bound over themselves, and each seccomp program stacked in turn.
  */
-export function seccompStage(bwrap: string, workdir: string, fd: number): string[] {
+export function seccompStage(input: SeccompStageInput): string[] {
   return [
-    bwrap,
+    input.bwrap,
+    ...input.closeFds.flatMap((fd) => ['--args', String(fd)]),
     '--unshare-user',
+    ...(input.disableUserns ? ['--disable-userns'] : []),
     '--bind',
     '/',
     '/',
@@ -78,9 +99,8 @@ export function seccompStage(bwrap: string, workdir: string, fd: number): string
     'ALL',
     '--die-with-parent',
     '--chdir',
-    workdir,
-    '--seccomp',
-    String(fd),
+    input.workdir,
+    ...input.programFds.flatMap((fd) => ['--add-seccomp-fd', String(fd)]),
     '--',
   ];
 }

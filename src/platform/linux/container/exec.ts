@@ -3,45 +3,44 @@ import type { LaunchedProcess, ProcessLauncher } from '../../../process/types.js
 import type { DriverExecOptions } from '../../../runtime/driver.js';
 import type { RunRecord } from '../../../runtime/types.js';
 import type { ResolvedSpec } from '../../../spec/types.js';
+import type { BwrapFeatures } from '../bwrap-features.js';
 import type { Cgroup } from '../cgroup/types.js';
 import { findHostTool } from '../host-tools.js';
 import { sandboxIdentity } from '../identity.js';
-import { childrenOf } from '../proc-tree.js';
+import { openDescriptors } from '../inherited-fds.js';
 import { wrapperArgs } from '../rlimits.js';
+import { wantsDisableUserns } from '../seccomp/sandbox-filter.js';
 import { buildExecArgv, seccompStage } from './exec-args.js';
-import { isAlive, seccompMode } from './proc-identity.js';
+import { containerProgram, execStatusShell, nestedBwrap } from './exec-filter.js';
+import { isAlive } from './proc-identity.js';
 
 export interface ExecDeps {
   readonly launcher: ProcessLauncher;
   readonly cgroup: Cgroup | undefined;
   readonly hostUid: number | undefined;
   readonly hostGid: number | undefined;
+  /** The host's bubblewrap, and what it supports. */
+  readonly bwrapPath: string | undefined;
+  readonly bwrapFeatures: (bwrapPath: string) => Promise<BwrapFeatures>;
 }
 
 /**
  * Starts a command inside a running container: in its cgroup from its first instruction, with
- * its rlimits and no-new-privileges, then nsenter into all its namespaces as its uid. When a
- * seccomp program is given, a nested bubblewrap in the container's own view loads it (and drops
- * the capability bounding set) just before the command; a container already under a filter is
- * refused without one, so exec never runs with fewer restrictions than the container.
+ * its rlimits and no-new-privileges, then nsenter into its namespaces as its uid. A container
+ * under a system call filter gets the same filter on the exec'd command (and any program the
+ * caller adds, stacked on it): a nested bubblewrap in the container's own view loads them and
+ * drops the capability bounding set just before the command. Where that cannot be done, exec is
+ * refused: it never runs with fewer restrictions than the container.
  */
-export function execInContainer(
+export async function execInContainer(
   deps: ExecDeps,
   run: RunRecord,
   spec: ResolvedSpec,
   command: readonly string[],
   opts: DriverExecOptions,
-): LaunchedProcess {
+): Promise<LaunchedProcess> {
   const init = run.init && isAlive(run.init) ? run.init : undefined;
   if (!init) throw new StateError('cannot exec: the container is not running');
-  const main = childrenOf(init.pid)[0];
-  const filtered = [init.pid, main].some((pid) => pid !== undefined && seccompMode(pid) === 2);
-  if (filtered && !opts.seccomp) {
-    throw new UnsupportedError(
-      'cannot exec: the container runs under a seccomp filter and no program was given to apply the same to the new command',
-      'pass the container’s seccomp program to exec, or run the command as part of the container',
-    );
-  }
   const sh = findHostTool('sh');
   const nsenter = findHostTool('nsenter');
   if (!sh || !nsenter)
@@ -58,16 +57,29 @@ export function execInContainer(
       'run corral as root (containers then run as the unprivileged uid 2000000000)',
     );
   }
+  // The container's own program first (`none` has nothing to add), then the caller's.
+  const programs: Uint8Array[] = [];
+  if (spec.seccomp.mode !== 'none') programs.push(containerProgram(opts.paths.seccomp, spec.seccomp));
+  if (opts.seccomp) programs.push(opts.seccomp);
+  // Whatever corral inherited is /dev/null in the chain, and closed by the nested bubblewrap.
+  const inherited = openDescriptors().filter((fd) => fd >= 3 + programs.length);
   let final = command;
-  if (opts.seccomp) {
-    // The nested bubblewrap is the host's, seen at the same path through the read-only host root.
-    const bwrap = findHostTool('bwrap');
-    if (!opts.hostRoot || !bwrap)
-      throw new UnsupportedError(
-        'cannot apply a seccomp filter to exec in a container on its own root filesystem (no bubblewrap inside it)',
-        'run the command as part of the container',
-      );
-    final = [...seccompStage(bwrap, opts.workdir, 3), ...command];
+  if (programs.length > 0) {
+    const bwrap = nestedBwrap(opts.rootfs, deps.bwrapPath, spec.seccomp.mode);
+    // Only the host's bubblewrap is known to have --disable-userns; under an image's own, the
+    // filter's rules on unshare, clone and setns still forbid namespaces.
+    const features = bwrap.host ? await deps.bwrapFeatures(bwrap.path) : undefined;
+    final = [
+      ...seccompStage({
+        bwrap: bwrap.path,
+        workdir: opts.workdir,
+        programFds: programs.map((_, i) => 3 + i),
+        closeFds: inherited,
+        disableUserns: (features?.disableUserns ?? false) && wantsDisableUserns(spec.seccomp),
+      }),
+      ...execStatusShell(opts.rootfs),
+      ...command,
+    ];
   }
   const argv = buildExecArgv({
     tools: { sh, nsenter, prlimit: findHostTool('prlimit'), setpriv: findHostTool('setpriv') },
@@ -77,6 +89,9 @@ export function execInContainer(
       ...(spec.limits.nofile === undefined ? [] : [`--nofile=${spec.limits.nofile}:${spec.limits.nofile}`]),
     ],
     initPid: init.pid,
+    // The container's user namespace may not make another one (--disable-userns), so a nested
+    // bubblewrap makes its own from the host's, for the same uid.
+    joinUserns: programs.length === 0,
     uid: who.uid,
     gid: who.gid,
     workdir: opts.workdir,
@@ -89,13 +104,14 @@ export function execInContainer(
     stdin: opts.stdin,
     stdout: opts.stdout,
     stderr: opts.stderr,
-    ...(opts.seccomp && { extraPipes: 1 }),
+    extraPipes: programs.length,
+    nullFds: inherited,
   });
-  const program = p.extra[0];
-  if (opts.seccomp && program) {
-    // bubblewrap reads the whole program up to EOF from fd 3, passed down the chain unchanged.
-    program.on('error', () => undefined);
-    program.end(Buffer.from(opts.seccomp));
-  }
+  programs.forEach((program, i) => {
+    // bubblewrap reads each program up to EOF, from fds passed down the chain unchanged.
+    const pipe = p.extra[i];
+    pipe?.on('error', () => undefined);
+    pipe?.end(Buffer.from(program));
+  });
   return p;
 }

@@ -84,6 +84,8 @@ export class LinuxContainerDriver implements ContainerDriver {
       cgroupName: req.cgroupName,
       blockFd: req.blockFd,
       statusFd: req.statusFd,
+      // bwrap reads the program from this file after the FIFO releases it, corral there or not.
+      seccompFile: req.paths.seccomp,
       hide: req.hide,
       writableRoot: req.writableRoot,
       onLaunch: (bwrap) => (bwrapPid = bwrap.pid),
@@ -202,13 +204,16 @@ export class LinuxContainerDriver implements ContainerDriver {
     spec: ResolvedSpec,
     command: readonly string[],
     opts: DriverExecOptions,
-  ): LaunchedProcess {
+  ): Promise<LaunchedProcess> {
+    const tools = this.backend.tools(true);
     return execInContainer(
       {
         launcher: this.launcher,
         cgroup: this.cgroup(run),
         hostUid: this.options.hostUid,
         hostGid: this.options.hostGid,
+        bwrapPath: tools.bwrapPath,
+        bwrapFeatures: tools.bwrapFeatures,
       },
       run,
       spec,

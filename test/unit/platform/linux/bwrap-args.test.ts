@@ -50,13 +50,14 @@ describe('bubblewrap argv', () => {
   it('mounts user binds after the hidden directories, parents before children', () => {
     const a = argsFor({
       command: ['true'],
+      // Targets inside a bind must exist in its source (/etc/ssl, /etc/default).
       rw: ['/etc:/tmp/work'],
-      ro: ['/etc:/tmp/work/etc'],
-      tmpfs: ['/tmp/work/cache'],
+      ro: ['/usr:/tmp/work/ssl'],
+      tmpfs: ['/tmp/work/default'],
     });
     const rw = a.findIndex((x, i) => x === '--bind' && a[i + 2] === '/tmp/work');
-    const ro = a.findIndex((x, i) => x === '--ro-bind' && a[i + 2] === '/tmp/work/etc');
-    const tmp = a.findIndex((x, i) => x === '--tmpfs' && a[i + 1] === '/tmp/work/cache');
+    const ro = a.findIndex((x, i) => x === '--ro-bind' && a[i + 2] === '/tmp/work/ssl');
+    const tmp = a.findIndex((x, i) => x === '--tmpfs' && a[i + 1] === '/tmp/work/default');
     assert.ok(rw > a.lastIndexOf('/root') && rw < ro && rw < tmp, a.join(' '));
   });
 

@@ -24,7 +24,7 @@ describe('Linux backend through the fake launcher', () => {
     assert.deepEqual(bwrap?.args.slice(0, 3), ['--core=0:0', '--', '/usr/bin/bwrap']);
     assert.equal(bwrap?.uid, 2_000_000_000);
     assert.equal(bwrap?.gid, 2_000_000_000);
-    assert.equal(bwrap?.extraPipes, 2);
+    assert.equal(bwrap?.extraPipes, 3); // info, block, seccomp
     assert.deepEqual(
       Object.keys(bwrap?.env ?? {})
         .filter((k) => k !== 'TERM')

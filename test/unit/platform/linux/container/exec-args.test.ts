@@ -17,6 +17,7 @@ describe('exec command line', () => {
       cgroupProcs: ['/cg/memory/x/cgroup.procs', '/cg/pids/x/cgroup.procs'],
       rlimits: ['--core=0:0', '--nofile=64:64'],
       initPid: 4242,
+      joinUserns: true,
       uid: 2_000_000_000,
       gid: 2_000_000_000,
       workdir: '/work dir',
@@ -60,10 +61,41 @@ describe('exec command line', () => {
     ]);
   });
 
-  it('loads a seccomp program through a nested bubblewrap that drops every capability', () => {
-    const stage = seccompStage('/usr/bin/bwrap', '/srv', 3);
-    assert.deepEqual(stage.slice(-3), ['--seccomp', '3', '--']);
+  it('leaves the user namespace to a nested bubblewrap when one loads a filter', () => {
+    const { args } = buildExecArgv({
+      tools,
+      cgroupProcs: [],
+      rlimits: [],
+      initPid: 4242,
+      joinUserns: false,
+      uid: 2_000_000_000,
+      gid: 2_000_000_000,
+      workdir: '/',
+      command: ['/usr/bin/bwrap', '--unshare-user', '--', 'true'],
+    });
+    const nsenter = args.slice(args.indexOf('/usr/bin/nsenter'), args.indexOf('--wdns=/'));
+    assert.ok(!nsenter.includes('--user'), nsenter.join(' '));
+    for (const ns of ['--mount', '--pid', '--net', '--ipc', '--uts', '--cgroup', '--root'])
+      assert.ok(nsenter.includes(ns), ns);
+    assert.deepEqual(nsenter.slice(nsenter.indexOf('--setuid'), nsenter.indexOf('--setuid') + 2), [
+      '--setuid',
+      '2000000000',
+    ]);
+  });
+
+  it('loads every seccomp program through a nested bubblewrap that drops every capability', () => {
+    const stage = seccompStage({
+      bwrap: '/usr/bin/bwrap',
+      workdir: '/srv',
+      programFds: [3, 4],
+      closeFds: [9, 12],
+      disableUserns: true,
+    });
+    assert.deepEqual(stage.slice(-5), ['--add-seccomp-fd', '3', '--add-seccomp-fd', '4', '--']);
+    assert.deepEqual(stage.slice(0, 5), ['/usr/bin/bwrap', '--args', '9', '--args', '12']);
     assert.ok(stage.includes('--unshare-user'));
+    assert.ok(stage.includes('--disable-userns'));
+    assert.ok(!stage.includes('--seccomp'), 'one --seccomp cannot be stacked with another');
     assert.deepEqual(stage.slice(stage.indexOf('--cap-drop'), stage.indexOf('--cap-drop') + 2), [
       '--cap-drop',
       'ALL',

@@ -1,0 +1,71 @@
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { UnsupportedError } from '../../../errors.js';
+import type { ResolvedSeccomp } from '../../../spec/seccomp.js';
+import { sandboxFilter } from '../seccomp/sandbox-filter.js';
+
+/**
+ * The program the container was started with, as bubblewrap read it from its file. A container
+ * started by a corral without filters has none: it gets what its spec compiles to, which can
+ * only be stricter than what it runs under.
+ */
+export function containerProgram(file: string, seccomp: ResolvedSeccomp): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return sandboxFilter(seccomp);
+  }
+}
+
+/** Where an image's own bubblewrap may be, as the container sees it. */
+const IMAGE_BWRAP = ['/usr/bin/bwrap', '/usr/local/bin/bwrap', '/bin/bwrap'];
+
+/**
+ * The bubblewrap that loads the filter on an exec'd command. It runs in the container's mount
+ * namespace, so it must be in the container's view: the host's (at its own path through the
+ * read-only host root), or, on a root filesystem of its own, one installed in it.
+ */
+export function nestedBwrap(
+  rootfs: string | undefined,
+  hostBwrap: string | undefined,
+  mode: ResolvedSeccomp['mode'],
+): { path: string; host: boolean } {
+  if (rootfs === undefined && hostBwrap) return { path: hostBwrap, host: true };
+  const found =
+    rootfs === undefined
+      ? undefined
+      : IMAGE_BWRAP.find((p) => {
+          try {
+            return statSync(path.join(rootfs, p)).isFile();
+          } catch {
+            return false;
+          }
+        });
+  if (found) return { path: found, host: false };
+  const where =
+    rootfs === undefined
+      ? 'bubblewrap is not installed on the host'
+      : `its root filesystem (${rootfs}) has no bubblewrap (looked for ${IMAGE_BWRAP.join(', ')})`;
+  const what =
+    mode === 'none' ? 'the given seccomp program' : `the container's system call filter (seccomp ${mode})`;
+  throw new UnsupportedError(
+    `cannot exec: ${what} must be loaded on the new command by bubblewrap inside the container, and ${where}`,
+    'install bubblewrap in the image (or directory), create the container with --seccomp none, or run the command as part of the container',
+    { rootfs, seccomp: mode },
+  );
+}
+
+/**
+ * bubblewrap exits 1 when the command cannot be run; a shell's `exec` gives 127 (not found) and
+ * 126 (not executable), as exec without a filter does. Used when the container has /bin/sh.
+ */
+export function execStatusShell(rootfs: string | undefined): string[] {
+  const sh = '/bin/sh';
+  try {
+    if (!statSync(path.join(rootfs ?? '/', sh)).isFile()) return [];
+  } catch {
+    return [];
+  }
+  return [sh, '-c', 'exec "$@"', 'corral-exec'];
+}

@@ -1,0 +1,15 @@
+import type { LaunchRequest } from '../../../process/types.js';
+import { shellCommand } from './shell-quote.js';
+
+/**
+ * The one line a parked launcher reads and evaluates: export the request's environment, then
+ * exec its program with the control descriptor taken away (`closeControl`: made /dev/null when
+ * bubblewrap itself will read and close that fd number, closed outright otherwise).
+ */
+export function execLine(request: LaunchRequest, controlFd: number): string {
+  const exports = Object.entries(request.env).map(([k, v]) => `export ${k}=${shellCommand([v])};`);
+  const args = request.args;
+  const bwrapClosesIt = args.some((a, i) => a === '--args' && args[i + 1] === String(controlFd));
+  const closeControl = bwrapClosesIt ? `${controlFd}</dev/null` : `${controlFd}<&-`;
+  return `${exports.join(' ')} exec ${shellCommand([request.file, ...args])} ${closeControl}\n`;
+}
