@@ -62,7 +62,7 @@ export function buildExecArgv(input: ExecArgvInput): { file: string; args: strin
   };
 }
 
-export interface SeccompStageInput {
+export interface NestedStageInput {
   /** bubblewrap as the container sees it. */
   readonly bwrap: string;
   readonly workdir: string;
@@ -80,7 +80,7 @@ export interface SeccompStageInput {
  * load a filter and drop its bounding set, and the container's own may not make one), the
  * container's very mounts bound over themselves, and each seccomp program stacked in turn.
  */
-export function seccompStage(input: SeccompStageInput): string[] {
+export function nestedStage(input: NestedStageInput): string[] {
   return [
     input.bwrap,
     ...input.closeFds.flatMap((fd) => ['--args', String(fd)]),

@@ -22,34 +22,35 @@ export function containerProgram(file: string, seccomp: ResolvedSeccomp): Uint8A
 const IMAGE_BWRAP = ['/usr/bin/bwrap', '/usr/local/bin/bwrap', '/bin/bwrap'];
 
 /**
- * The bubblewrap that loads the filter on an exec'd command. It runs in the container's mount
- * namespace, so it must be in the container's view: the host's (at its own path through the
- * read-only host root), or, on a root filesystem of its own, one installed in it.
+ * The bubblewrap that starts an exec'd command: it closes what corral inherited, drops the
+ * capability bounding set and loads the filter. It runs in the container's mount namespace, so it
+ * must be in the container's view: the host's (at its own path through the read-only host root),
+ * or, on a root filesystem of its own, one installed in it. Undefined when there is none.
  */
 export function nestedBwrap(
   rootfs: string | undefined,
   hostBwrap: string | undefined,
-  mode: ResolvedSeccomp['mode'],
-): { path: string; host: boolean } {
-  if (rootfs === undefined && hostBwrap) return { path: hostBwrap, host: true };
-  const found =
-    rootfs === undefined
-      ? undefined
-      : IMAGE_BWRAP.find((p) => {
-          try {
-            return statSync(path.join(rootfs, p)).isFile();
-          } catch {
-            return false;
-          }
-        });
-  if (found) return { path: found, host: false };
+): { path: string; host: boolean } | undefined {
+  if (rootfs === undefined) return hostBwrap ? { path: hostBwrap, host: true } : undefined;
+  const found = IMAGE_BWRAP.find((p) => {
+    try {
+      return statSync(path.join(rootfs, p)).isFile();
+    } catch {
+      return false;
+    }
+  });
+  return found ? { path: found, host: false } : undefined;
+}
+
+/** Why exec cannot go on: a filter to load and no bubblewrap in the container to load it. */
+export function noNestedBwrap(rootfs: string | undefined, mode: ResolvedSeccomp['mode']): UnsupportedError {
   const where =
     rootfs === undefined
       ? 'bubblewrap is not installed on the host'
       : `its root filesystem (${rootfs}) has no bubblewrap (looked for ${IMAGE_BWRAP.join(', ')})`;
   const what =
     mode === 'none' ? 'the given seccomp program' : `the container's system call filter (seccomp ${mode})`;
-  throw new UnsupportedError(
+  return new UnsupportedError(
     `cannot exec: ${what} must be loaded on the new command by bubblewrap inside the container, and ${where}`,
     'install bubblewrap in the image (or directory), create the container with --seccomp none, or run the command as part of the container',
     { rootfs, seccomp: mode },

@@ -10,8 +10,8 @@ import { sandboxIdentity } from '../identity.js';
 import { openDescriptors } from '../inherited-fds.js';
 import { wrapperArgs } from '../rlimits.js';
 import { wantsDisableUserns } from '../seccomp/sandbox-filter.js';
-import { buildExecArgv, seccompStage } from './exec-args.js';
-import { containerProgram, execStatusShell, nestedBwrap } from './exec-filter.js';
+import { buildExecArgv, nestedStage } from './exec-args.js';
+import { containerProgram, execStatusShell, nestedBwrap, noNestedBwrap } from './exec-filter.js';
 import { isAlive } from './proc-identity.js';
 
 export interface ExecDeps {
@@ -26,11 +26,13 @@ export interface ExecDeps {
 
 /**
  * Starts a command inside a running container: in its cgroup from its first instruction, with
- * its rlimits and no-new-privileges, then nsenter into its namespaces as its uid. A container
- * under a system call filter gets the same filter on the exec'd command (and any program the
- * caller adds, stacked on it): a nested bubblewrap in the container's own view loads them and
- * drops the capability bounding set just before the command. Where that cannot be done, exec is
- * refused: it never runs with fewer restrictions than the container.
+ * its rlimits and no-new-privileges, then nsenter into its namespaces as its uid. A nested
+ * bubblewrap in the container's own view then closes what corral inherited, drops the capability
+ * bounding set and loads the container's system call filter (and any program the caller adds,
+ * stacked on it) just before the command. Where a filter is due and no bubblewrap can load it,
+ * exec is refused: it never runs with fewer restrictions than the container. Without a filter
+ * and without a bubblewrap (`--seccomp none` on a bare root filesystem), the command joins the
+ * container's user namespace directly; inherited descriptors then reach it as /dev/null.
  */
 export async function execInContainer(
   deps: ExecDeps,
@@ -61,17 +63,18 @@ export async function execInContainer(
   const programs: Uint8Array[] = [];
   if (spec.seccomp.mode !== 'none') programs.push(containerProgram(opts.paths.seccomp, spec.seccomp));
   if (opts.seccomp) programs.push(opts.seccomp);
+  const nested = nestedBwrap(opts.rootfs, deps.bwrapPath);
+  if (programs.length > 0 && !nested) throw noNestedBwrap(opts.rootfs, spec.seccomp.mode);
   // Whatever corral inherited is /dev/null in the chain, and closed by the nested bubblewrap.
   const inherited = openDescriptors().filter((fd) => fd >= 3 + programs.length);
   let final = command;
-  if (programs.length > 0) {
-    const bwrap = nestedBwrap(opts.rootfs, deps.bwrapPath, spec.seccomp.mode);
+  if (nested) {
     // Only the host's bubblewrap is known to have --disable-userns; under an image's own, the
     // filter's rules on unshare, clone and setns still forbid namespaces.
-    const features = bwrap.host ? await deps.bwrapFeatures(bwrap.path) : undefined;
+    const features = nested.host ? await deps.bwrapFeatures(nested.path) : undefined;
     final = [
-      ...seccompStage({
-        bwrap: bwrap.path,
+      ...nestedStage({
+        bwrap: nested.path,
         workdir: opts.workdir,
         programFds: programs.map((_, i) => 3 + i),
         closeFds: inherited,
@@ -91,7 +94,7 @@ export async function execInContainer(
     initPid: init.pid,
     // The container's user namespace may not make another one (--disable-userns), so a nested
     // bubblewrap makes its own from the host's, for the same uid.
-    joinUserns: programs.length === 0,
+    joinUserns: !nested,
     uid: who.uid,
     gid: who.gid,
     workdir: opts.workdir,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildExecArgv, seccompStage } from '../../../../../src/platform/linux/container/exec-args.js';
+import { buildExecArgv, nestedStage } from '../../../../../src/platform/linux/container/exec-args.js';
 import { watcherArgs } from '../../../../../src/platform/linux/container/timeout-watcher.js';
 
 const tools = {
@@ -84,7 +84,7 @@ describe('exec command line', () => {
   });
 
   it('loads every seccomp program through a nested bubblewrap that drops every capability', () => {
-    const stage = seccompStage({
+    const stage = nestedStage({
       bwrap: '/usr/bin/bwrap',
       workdir: '/srv',
       programFds: [3, 4],
