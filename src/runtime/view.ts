@@ -101,8 +101,11 @@ function exitedState(
  */
 export function observeExit(ctx: RuntimeContext, c: Loaded, run: RunRecord): ExitRecord | undefined {
   const { driver } = ctx;
+  // Alive first, then the code: bubblewrap writes the code and exits, so reading the code first
+  // could miss a write that lands just before the liveness check sees it gone ("unknown").
+  const monitoring = run.bwrap !== undefined && driver.alive(run.bwrap);
   const code = driver.readExitCode(c.paths);
-  if (code === undefined && run.bwrap && driver.alive(run.bwrap)) return undefined;
+  if (code === undefined && monitoring) return undefined;
   const usage = driver.usage(run);
   if (code === undefined) {
     return {
