@@ -21,6 +21,7 @@ import { runProbe } from '../../probe.js';
 import { childrenOf, descendantsOf } from '../proc-tree.js';
 import { launchSandbox } from '../sandbox-launch.js';
 import { readExitCode } from './bwrap-status.js';
+import { untilCommandExecs } from './command-exec.js';
 import { execInContainer } from './exec.js';
 import { holdersOf, identify, isAlive } from './proc-identity.js';
 import { isMountPoint, mountsUnder, prepareRootfs, releaseRootfs } from './rootfs.js';
@@ -99,6 +100,8 @@ export class LinuxContainerDriver implements ContainerDriver {
       },
     });
     if (!refs) throw new LaunchError('the sandbox started without reporting its processes');
+    // "Running" means the command runs: a stop or kill from here on gets its exit code.
+    await untilCommandExecs(launched.initPid, launched.bwrap.pid);
     launched.bwrap.unref();
     for (const s of launched.bwrap.extra) s.destroy();
     return {
