@@ -14,7 +14,9 @@ import { checkHostAccess, sandboxIdentity, type SandboxIdentity } from './identi
 import { createLimitedCgroup, planCgroupLimits } from './limit-plan.js';
 import { planMounts } from './mount-plan.js';
 import { checkWorkdir, resolveCommand } from './resolve-command.js';
-import { nofileArgs, rlimitReports, wrapperArgs } from './rlimits.js';
+import { rlimitReports, wrapperArgs } from './rlimits.js';
+import { controlFds } from './control-fds.js';
+import { setNofile } from './set-nofile.js';
 import type { ResourceHandle, ResourceLimiter } from '../../limits/types.js';
 import { watchSandbox } from './userspace-limits.js';
 import type { BwrapFeatures } from './bwrap-features.js';
@@ -142,7 +144,11 @@ export async function launchSandbox(
   // Hardening: the system call filter, no nested user namespaces, nothing inherited (seccomp/).
   const filter = sandboxFilter(spec.seccomp);
   const features = await tools.bwrapFeatures(bwrapPath);
-  const fds = controlFds(options);
+  const fds = controlFds({
+    block: options.blockFd !== undefined,
+    status: options.statusFd !== undefined,
+    seccomp: options.seccompFile !== undefined,
+  });
   const inherited = openDescriptors().filter((fd) => fd >= fds.count);
   const bwrapArgs = buildBwrapArgs(spec, mounts.ops, {
     infoFd: fds.info,
@@ -210,7 +216,16 @@ export async function launchSandbox(
       throw new LaunchError('bubblewrap was started without its control pipes');
     initPid = await readChildPid(bwrap, info);
     // The init is held before exec (--block-fd): limits apply before the command's first instruction.
-    cgroup?.addProcess(initPid);
+    try {
+      cgroup?.addProcess(initPid);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      throw new LaunchError(
+        "bubblewrap ended while it set the sandbox up, before its limits were applied (its own message went to the sandbox's stderr)",
+        { initPid },
+        { cause: err },
+      );
+    }
     if (prlimitPath && spec.limits.nofile !== undefined)
       await setNofile(launcher, prlimitPath, initPid, spec.limits.nofile, who);
     if (tools.userspace && userspace.length > 0)
@@ -241,59 +256,6 @@ export async function launchSandbox(
   }
 }
 
-/**
- * Where bubblewrap finds its control descriptors. Pipes from corral come first (info, then block
- * and seccomp unless the caller holds those as files), then the caller's fds in a fixed order.
- */
-function controlFds(options: SandboxLaunchOptions) {
-  const slots: string[] = ['info'];
-  if (options.blockFd === undefined) slots.push('block');
-  if (options.seccompFile === undefined) slots.push('seccomp');
-  const pipes = slots.length;
-  if (options.blockFd !== undefined) slots.push('block');
-  if (options.statusFd !== undefined) slots.push('status');
-  if (options.seccompFile !== undefined) slots.push('seccomp');
-  const at = (slot: string) => (slots.includes(slot) ? 3 + slots.indexOf(slot) : undefined);
-  return {
-    pipes,
-    count: 3 + slots.length,
-    info: 3,
-    block: at('block') as number,
-    seccomp: at('seccomp') as number,
-    status: at('status'),
-  };
-}
-
 function buffered(stream: Readable | null): Readable | null {
   return stream ? stream.pipe(new PassThrough()) : null;
-}
-
-/**
- * RLIMIT_NOFILE cannot wrap bubblewrap (it needs descriptors of its own to build the sandbox), so
- * it is set on the held init.
- */
-async function setNofile(
-  launcher: ProcessLauncher,
-  prlimitPath: string,
-  pid: number,
-  nofile: number,
-  who: SandboxIdentity,
-): Promise<void> {
-  // prlimit runs as the sandbox uid: changing another uid's limits needs CAP_SYS_RESOURCE,
-  // which root lacks in some containers, while lowering a same-uid process's never does.
-  const p = launcher.launch({
-    file: prlimitPath,
-    cwd: '/',
-    ...(who.switched && { uid: who.uid, gid: who.gid }),
-    args: nofileArgs(pid, nofile),
-    env: { PATH: DEFAULT_PATH, LANG: 'C' },
-    stdin: 'ignore',
-    stdout: 'ignore',
-    stderr: 'pipe',
-  });
-  let err = '';
-  p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const e = await p.exit;
-  if (e.code !== 0)
-    throw new LaunchError(`prlimit failed to set the sandbox's rlimits: ${err.trim() || `exit ${e.code}`}`);
 }
