@@ -129,7 +129,10 @@ export function applyCgroupLimits(
   }
 }
 
-function cgroupWants(driver: CgroupDriver, spec: ResolvedSpec): { memoryBytes?: number; cpus?: number; pids?: number } {
+function cgroupWants(
+  driver: CgroupDriver,
+  spec: ResolvedSpec,
+): { memoryBytes?: number; cpus?: number; pids?: number } {
   return {
     ...(spec.limits.memoryBytes !== undefined &&
       driver.controllers.has('memory') && { memoryBytes: spec.limits.memoryBytes }),
