@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { defaultBackend } from '../platform/index.js';
+import { createBackend } from '../platform/index.js';
 import type { SandboxBackend } from '../run/backend.js';
 import { defaultDataDir } from '../runtime/data-dir.js';
 import { openRuntime, type Runtime } from '../runtime/runtime.js';
@@ -60,10 +60,12 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     cwd: process.cwd(),
   };
   let rt = options.runtime;
+  let cliBackend: SandboxBackend | undefined;
   const ctx: CliContext = {
     io,
     exitCode: 0,
-    backend: () => options.backend ?? defaultBackend(),
+    // One run per CLI process: a warm-start spare would only be started to be thrown away.
+    backend: () => options.backend ?? (cliBackend ??= createBackend({ warmStarts: false })),
     runtime: () => (rt ??= openRuntime({ dataDir: defaultDataDir(io.env) })),
   };
   const program = new Command('corral')

@@ -13,10 +13,16 @@ export function defaultBackend(): SandboxBackend {
   return shared;
 }
 
-function createBackend(): SandboxBackend {
+export interface BackendOptions {
+  /** Linux: keep a parked spare for the next run (see LinuxBackendOptions.warmStarts). */
+  readonly warmStarts?: boolean;
+}
+
+/** A new backend for this OS (the CLI makes its own: one run per process needs no spares). */
+export function createBackend(options: BackendOptions = {}): SandboxBackend {
   switch (process.platform) {
     case 'linux':
-      return new LinuxBackend();
+      return new LinuxBackend(options.warmStarts === undefined ? {} : { warmStarts: options.warmStarts });
     case 'darwin':
       return new DarwinBackend();
     default:

@@ -18,9 +18,9 @@ export interface FakeBwrapOptions {
 let nextInit = 70_000_000;
 
 /** Plays bubblewrap's side of the protocol: child pid on --info-fd, wait on --block-fd. */
-export function fakeBwrap(options: FakeBwrapOptions = {}): FakeBehaviour {
+export function fakeBwrap(options: FakeBwrapOptions = {}, argsOverride?: readonly string[]): FakeBehaviour {
   return async (child) => {
-    const args = child.request.args;
+    const args = argsOverride ?? child.request.args;
     const fd = (flag: string) => Number(args[args.indexOf(flag) + 1]);
     if (options.failSetup) {
       child.writeStderr("bwrap: Can't mount tmpfs on /newroot/x: No such file or directory\n");
@@ -57,10 +57,55 @@ export function fakeBwrap(options: FakeBwrapOptions = {}): FakeBehaviour {
 
 /** A launcher whose bwrap is fake and whose other tools (prlimit) succeed at once. */
 export function fakeLauncher(options: FakeBwrapOptions = {}): FakeLauncher {
-  return new FakeLauncher((req: LaunchRequest) => (isBwrap(req) ? fakeBwrap(options) : undefined));
+  return new FakeLauncher((req: LaunchRequest) =>
+    isBwrap(req) ? fakeBwrap(options) : isParkedSpare(req) ? parkedSpare(options) : undefined,
+  );
 }
 
 /** bwrap is launched directly, or through prlimit (`prlimit OPTS -- /usr/bin/bwrap ARGS`). */
 export function isBwrap(req: LaunchRequest): boolean {
   return req.file.endsWith('bwrap') || req.args.some((a) => a.endsWith('/bwrap'));
+}
+
+/** A warm-start spare: `/bin/sh -c '... read -r line <&N && eval "$line"'`. */
+function isParkedSpare(req: LaunchRequest): boolean {
+  return req.file.endsWith('/sh') && /read -r line <&\d+/.test(req.args[1] ?? '');
+}
+
+/** Plays the parked shell: reads its one line, then becomes the bwrap it names. */
+function parkedSpare(options: FakeBwrapOptions): FakeBehaviour {
+  return async (child) => {
+    const control = Number(/<&(\d+)/.exec(child.request.args[1] ?? '')?.[1]);
+    let line = '';
+    for await (const chunk of child.pipe(control).readable) line += String(chunk);
+    const words = unquote(line.slice(line.indexOf(' exec ') + 6));
+    await fakeBwrap(options, words.slice(words.indexOf('--') + 1))(child);
+  };
+}
+
+/** Just enough of sh to read shellQuote's output: 'quoted' words, \' and "$NL". */
+function unquote(text: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === "'") {
+      const end = text.indexOf("'", i + 1);
+      word = (word ?? '') + text.slice(i + 1, end);
+      i = end;
+    } else if (text.startsWith("\\'", i)) {
+      word = (word ?? '') + "'";
+      i += 1;
+    } else if (text.startsWith('"$NL"', i)) {
+      word = (word ?? '') + '\n';
+      i += 4;
+    } else if (c === ' ' || c === '\n') {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else {
+      word = (word ?? '') + c;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  return words;
 }

@@ -84,23 +84,36 @@ export function createLimitedCgroup(
   spec: ResolvedSpec,
   limits: Partial<Record<LimitName, LimitReport>>,
 ): Cgroup | undefined {
-  const want = {
-    ...(spec.limits.memoryBytes !== undefined &&
-      driver.controllers.has('memory') && { memoryBytes: spec.limits.memoryBytes }),
-    ...(spec.limits.cpus !== undefined && driver.controllers.has('cpu') && { cpus: spec.limits.cpus }),
-    ...(spec.limits.pids !== undefined && driver.controllers.has('pids') && { pids: spec.limits.pids }),
-  };
   let cg: Cgroup;
   try {
     cg = driver.create(name);
   } catch (err) {
-    if (Object.keys(want).length === 0) return undefined; // accounting only: run without it
+    if (Object.keys(cgroupWants(driver, spec)).length === 0) return undefined; // accounting only: run without it
     throw new LaunchError(
       `cannot create a cgroup under ${driver.base}: ${(err as Error).message}`,
       { base: driver.base },
       { cause: err },
     );
   }
+  applyCgroupLimits(driver, cg, spec, limits);
+  return cg;
+}
+
+/**
+ * Writes the spec's limits into an existing cgroup and records how each is enforced; on refusal
+ * the cgroup is destroyed. `infrastructure` counts corral's own processes living in the cgroup
+ * besides bwrap's init (a warm start's bubblewrap monitor), which --pids does not charge to the
+ * command.
+ */
+export function applyCgroupLimits(
+  driver: CgroupDriver,
+  cg: Cgroup,
+  spec: ResolvedSpec,
+  limits: Partial<Record<LimitName, LimitReport>>,
+  infrastructure = 0,
+): void {
+  const want = cgroupWants(driver, spec);
+  if (want.pids !== undefined) want.pids += infrastructure;
   try {
     const applied = cg.apply(want);
     for (const [limit, mechanism] of Object.entries(applied) as ['memory' | 'cpus' | 'pids', string][]) {
@@ -114,7 +127,18 @@ export function createLimitedCgroup(
       { cause: err },
     );
   }
-  return cg;
+}
+
+function cgroupWants(
+  driver: CgroupDriver,
+  spec: ResolvedSpec,
+): { memoryBytes?: number; cpus?: number; pids?: number } {
+  return {
+    ...(spec.limits.memoryBytes !== undefined &&
+      driver.controllers.has('memory') && { memoryBytes: spec.limits.memoryBytes }),
+    ...(spec.limits.cpus !== undefined && driver.controllers.has('cpu') && { cpus: spec.limits.cpus }),
+    ...(spec.limits.pids !== undefined && driver.controllers.has('pids') && { pids: spec.limits.pids }),
+  };
 }
 
 export function displayLimit(limit: LimitName, spec: ResolvedSpec): string {

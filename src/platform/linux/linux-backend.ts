@@ -7,6 +7,7 @@ import { detectCgroups, type CgroupDetection } from './cgroup/detect.js';
 import { findHostTool } from './host-tools.js';
 import { LinuxSandbox } from './linux-sandbox.js';
 import { launchSandbox, type LaunchTools } from './sandbox-launch.js';
+import { WarmPool } from './warm/warm-pool.js';
 import { defaultDataDir } from '../../runtime/data-dir.js';
 import { probeLinux } from './capabilities.js';
 // Userspace fallback for memory and cpus where no cgroup controller can hold them.
@@ -34,6 +35,12 @@ export interface LinuxBackendOptions {
   readonly userspaceLimiter?: ResourceLimiter;
   /** Sampling interval of the userspace limiter. Default 500 ms. */
   readonly userspaceIntervalMs?: number;
+  /**
+   * Keep one parked spare per stdio shape, already in a fresh cgroup, so the next run skips the
+   * cgroup move and the fork (see warm/warm-pool.ts). Worth it in a process that runs many
+   * sandboxes; the CLI turns it off. Default: true, unless CORRAL_WARM_STARTS=0.
+   */
+  readonly warmStarts?: boolean;
 }
 
 /** Linux: bubblewrap for isolation, cgroups and rlimits for limits. */
@@ -57,7 +64,7 @@ export class LinuxBackend implements SandboxBackend {
   }
 
   async start(spec: ResolvedSpec, options: BackendStartOptions): Promise<RunningSandbox> {
-    const { bwrap, initPid, cgroup, limits, notEnforced, userspace } = await launchSandbox(
+    const { bwrap, initPid, cgroup, limits, notEnforced, userspace, monitorPid } = await launchSandbox(
       this.tools(),
       spec,
       {
@@ -78,6 +85,7 @@ export class LinuxBackend implements SandboxBackend {
       limits,
       notEnforced,
       userspace,
+      monitorPid,
       oomPollMs:
         cgroup?.version === 'v1' && spec.limits.memoryBytes !== undefined
           ? (this.options.oomPollMs ?? 50)
@@ -100,6 +108,7 @@ export class LinuxBackend implements SandboxBackend {
       hostRoot: this.options.hostRoot,
       bwrapFeatures: (bwrapPath) => this.bwrapFeatures(bwrapPath),
       ...(!detached && {
+        warm: this.warmPool(),
         userspace: {
           limiter: () => (this.userspace ??= this.options.userspaceLimiter ?? procLimiter()),
           intervalMs: this.userspaceIntervalMs(),
@@ -112,6 +121,22 @@ export class LinuxBackend implements SandboxBackend {
     if (this.options.bwrapFeatures) return Promise.resolve(this.options.bwrapFeatures);
     if (this.options.launcher) return Promise.resolve(NO_BWRAP_FEATURES);
     return bwrapFeatures(this.launcher, bwrapPath);
+  }
+
+  private pool: WarmPool | undefined;
+  private warmPool(): WarmPool | undefined {
+    // Off by default with an injected launcher (tests), like the bwrap feature probe.
+    const on = this.options.warmStarts ?? (!this.options.launcher && process.env.CORRAL_WARM_STARTS !== '0');
+    const driver = this.cgroups().driver;
+    if (!on || !driver) return undefined;
+    this.pool ??= new WarmPool(this.launcher, driver);
+    return this.pool;
+  }
+
+  /** Drops the warm-start spares (their parked shells exit, their cgroups go). */
+  async dispose(): Promise<void> {
+    await this.pool?.close();
+    this.pool = undefined;
   }
 
   private userspaceIntervalMs(): number {

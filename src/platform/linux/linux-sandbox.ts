@@ -21,6 +21,8 @@ export interface LinuxSandboxParts {
   readonly launcher: ProcessLauncher;
   readonly limits: Partial<Record<LimitName, LimitReport>>;
   readonly notEnforced: NotEnforced[];
+  /** bwrap's own process when a warm start put it in the sandbox's cgroup. */
+  readonly monitorPid?: number | undefined;
   /** Poll for OOM kills and end the whole sandbox on the first (cgroup v1 has no oom.group). */
   readonly oomPollMs: number | undefined;
   /** The userspace monitor holding memory/cpus where cgroups cannot; released in finish(). */
@@ -94,21 +96,23 @@ export class LinuxSandbox implements RunningSandbox {
   }
 
   signal(signal: NodeJS.Signals): void {
-    const { launcher, initPid, cgroup } = this.parts;
+    const { launcher, initPid, cgroup, monitorPid } = this.parts;
+    // A warm start's bubblewrap monitor shares the cgroup; killing it would lose the exit status.
+    const inside = () => (cgroup?.procs() ?? []).filter((pid) => pid !== monitorPid);
     if (this.gone) {
-      cgroup?.signalAll(signal);
+      for (const pid of inside()) launcher.signal(pid, signal);
       return;
     }
     if (signal === 'SIGKILL') {
       // The kernel kills every process in a pid namespace when its init dies: setsid'd and
       // double-forked children included, with no window for them to fork away.
       launcher.signal(initPid, 'SIGKILL');
-      cgroup?.signalAll('SIGKILL');
+      for (const pid of inside()) launcher.signal(pid, 'SIGKILL');
       return;
     }
     // Other signals go to the processes inside, not to bwrap's init: init dying of SIGTERM
     // would SIGKILL the rest before they could handle the signal.
-    const pids = cgroup ? cgroup.procs() : descendantsOf(initPid);
+    const pids = cgroup ? inside() : descendantsOf(initPid);
     for (const pid of pids) if (pid !== initPid) launcher.signal(pid, signal);
   }
 

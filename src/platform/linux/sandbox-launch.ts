@@ -1,7 +1,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { LaunchError, UnsupportedError } from '../../errors.js';
-import type { LaunchedProcess, ProcessLauncher, StdioTarget } from '../../process/types.js';
+import type { LaunchRequest, LaunchedProcess, ProcessLauncher, StdioTarget } from '../../process/types.js';
 import type { BackendStartOptions, LimitReport, NotEnforced } from '../../run/backend.js';
 import { DEFAULT_PATH } from '../../spec/resolve.js';
 import type { LimitName, ResolvedSpec } from '../../spec/types.js';
@@ -11,7 +11,8 @@ import type { CgroupDetection } from './cgroup/detect.js';
 import { collectStaleRunCgroups, runCgroupName } from './cgroup/gc.js';
 import type { Cgroup } from './cgroup/types.js';
 import { checkHostAccess, sandboxIdentity, type SandboxIdentity } from './identity.js';
-import { createLimitedCgroup, planCgroupLimits } from './limit-plan.js';
+import { applyCgroupLimits, createLimitedCgroup, planCgroupLimits } from './limit-plan.js';
+import type { WarmPool } from './warm/warm-pool.js';
 import { planMounts } from './mount-plan.js';
 import { checkWorkdir, resolveCommand } from './resolve-command.js';
 import { rlimitReports, wrapperArgs } from './rlimits.js';
@@ -45,6 +46,8 @@ export interface LaunchTools {
   readonly userspace?: { readonly limiter: () => ResourceLimiter; readonly intervalMs: number } | undefined;
   /** What the installed bubblewrap supports (read once from `bwrap --version`). */
   readonly bwrapFeatures: (bwrapPath: string) => Promise<BwrapFeatures>;
+  /** Spares for warm starts (see warm/warm-pool.ts); only one-shot runs use them. */
+  readonly warm?: WarmPool | undefined;
 }
 
 export interface SandboxLaunchOptions {
@@ -98,6 +101,8 @@ export interface LaunchedSandbox {
   readonly identity: SandboxIdentity;
   /** The userspace monitor holding memory/cpus where cgroups cannot (one-shot runs only). */
   readonly userspace: ResourceHandle | undefined;
+  /** bwrap's own process when it lives in the sandbox's cgroup (warm starts): never signalled. */
+  readonly monitorPid?: number;
 }
 
 /**
@@ -149,7 +154,26 @@ export async function launchSandbox(
     status: options.statusFd !== undefined,
     seccomp: options.seccompFile !== undefined,
   });
-  const inherited = openDescriptors().filter((fd) => fd >= fds.count);
+  const shape: LaunchRequest = {
+    file: prlimitPath ?? bwrapPath,
+    args: [],
+    env: spec.env,
+    // bwrap runs as the sandbox uid, which may not be able to enter corral's own cwd.
+    cwd: '/',
+    ...(who.switched && { uid: who.uid, gid: who.gid }),
+    stdin: options.stdin,
+    stdout: options.stdout,
+    stderr: options.stderr,
+    extraPipes: fds.pipes,
+    // Its own session: a terminal's Ctrl-C reaches corral, which decides what the sandbox gets.
+    detached: true,
+  };
+  // A warm start needs a plain one-shot run: pipes from corral, a run cgroup, nobody else's fds.
+  const warmable =
+    useCgroup && driver !== undefined && fds.count === 3 + fds.pipes && options.cgroupName === undefined;
+  const spare = warmable ? tools.warm?.claim(shape) : undefined;
+  // A spare holds the descriptors it was started with as /dev/null: bwrap must close exactly those.
+  const inherited = (spare ? spare.nullFds : openDescriptors()).filter((fd) => fd >= fds.count);
   const bwrapArgs = buildBwrapArgs(spec, mounts.ops, {
     infoFd: fds.info,
     blockFd: fds.block,
@@ -167,29 +191,37 @@ export async function launchSandbox(
   const extraFds = [options.blockFd, options.statusFd, programFd].filter(
     (fd): fd is number => fd !== undefined,
   );
+  const request: LaunchRequest = {
+    ...shape,
+    // Through prlimit when it is there: the rlimits are in place before bwrap even starts
+    // (prlimit execs bwrap: same pid, same start time).
+    args: prlimitPath ? [...wrapperArgs(spec.limits), '--', bwrapPath, ...bwrapArgs] : bwrapArgs,
+    nullFds: inherited,
+    ...(extraFds.length > 0 && { extraFds }),
+  };
   let launched: LaunchedProcess;
+  let warmCgroup: Cgroup | undefined;
   try {
-    launched = launcher.launch({
-      // Through prlimit when it is there: the rlimits are in place before bwrap even starts
-      // (prlimit execs bwrap: same pid, same start time).
-      file: prlimitPath ?? bwrapPath,
-      args: prlimitPath ? [...wrapperArgs(spec.limits), '--', bwrapPath, ...bwrapArgs] : bwrapArgs,
-      nullFds: inherited,
-      env: spec.env,
-      // bwrap runs as the sandbox uid, which may not be able to enter corral's own cwd.
-      cwd: '/',
-      ...(who.switched && { uid: who.uid, gid: who.gid }),
-      stdin: options.stdin,
-      stdout: options.stdout,
-      stderr: options.stderr,
-      extraPipes: fds.pipes,
-      ...(extraFds.length > 0 && { extraFds }),
-      // Its own session: a terminal's Ctrl-C reaches corral, which decides what the sandbox gets.
-      detached: true,
-    });
+    if (spare && driver) {
+      // The spare already lives in its cgroup: limit it, then let it become bwrap, whose init is
+      // born limited. bwrap's monitor stays in there too, so --pids gets one more slot for it.
+      applyCgroupLimits(driver, spare.cgroup, spec, limits, 1);
+      warmCgroup = spare.cgroup;
+      launched = spare.start(request);
+    } else {
+      launched = launcher.launch(request);
+    }
+  } catch (err) {
+    await spare?.abandon();
+    throw err;
   } finally {
     // The child has its copy; bwrap reads it after the release.
     if (programFd !== undefined) closeSync(programFd);
+  }
+  // The next run of this shape finds a spare ready (parked once this one is under way).
+  if (warmable && tools.warm) {
+    const pool = tools.warm;
+    setImmediate(() => pool.park({ ...shape, nullFds: openDescriptors().filter((fd) => fd >= fds.count) }));
   }
   // Output is read from the first byte: once a child exits, Node throws away what it wrote to
   // pipes nobody reads, and a quick command can be done before start() returns.
@@ -205,9 +237,10 @@ export async function launchSandbox(
     options.onLaunch?.(bwrap);
     // bwrap is creating namespaces and mounts meanwhile; the cgroup is ready before it is.
     cgroup =
-      useCgroup && driver
+      warmCgroup ??
+      (useCgroup && driver
         ? createLimitedCgroup(driver, options.cgroupName ?? runCgroupName(), spec, limits)
-        : undefined;
+        : undefined);
     // Pipes come first: a pipe's index is its fd less 3.
     const info = bwrap.extra[0];
     const block = options.blockFd === undefined ? bwrap.extra[fds.block - 3] : undefined;
@@ -216,8 +249,9 @@ export async function launchSandbox(
       throw new LaunchError('bubblewrap was started without its control pipes');
     initPid = await readChildPid(bwrap, info);
     // The init is held before exec (--block-fd): limits apply before the command's first instruction.
+    // (A warm start's init was born in it: moving it again would wait for a grace period.)
     try {
-      cgroup?.addProcess(initPid);
+      if (!warmCgroup) cgroup?.addProcess(initPid);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
       throw new LaunchError(
@@ -232,7 +266,11 @@ export async function launchSandbox(
       watch = watchSandbox(tools.userspace.limiter(), spec, userspace, initPid, tools.userspace.intervalMs);
     options.onLimits?.(limits, notEnforced);
     const cg = cgroup;
-    await options.onReady?.({ initPid, cgroupName: cg?.name, cgroupProcs: () => cg?.procs() ?? [] });
+    await options.onReady?.({
+      initPid,
+      cgroupName: cg?.name, // A warm start's bwrap monitor shares the cgroup but is corral's, not the sandbox's.
+      cgroupProcs: () => (cg?.procs() ?? []).filter((pid) => !warmCgroup || pid !== launched.pid),
+    });
     if (block) await release(block);
     else writeSync(options.blockFd as number, 'x');
     // Through a pipe, the program goes only after the release: see ALLOW_ALL_PROGRAM for why.
@@ -244,7 +282,16 @@ export async function launchSandbox(
       throw new LaunchError(
         `the sandbox did not show its system call filter within ${waitMs} ms; it was stopped rather than left to run unfiltered`,
       );
-    return { bwrap, initPid, cgroup, limits, notEnforced, identity: who, userspace: watch };
+    return {
+      bwrap,
+      initPid,
+      cgroup,
+      limits,
+      notEnforced,
+      identity: who,
+      userspace: watch,
+      ...(warmCgroup && { monitorPid: launched.pid }),
+    };
   } catch (err) {
     await watch?.release();
     if (initPid !== undefined) launcher.signal(initPid, 'SIGKILL');

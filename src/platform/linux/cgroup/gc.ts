@@ -8,12 +8,13 @@ let ownerTag: string | undefined;
  * Run cgroups are named after the corral process that made them (pid and start time), so a
  * later corral can tell which ones belong to a process that died without cleaning up.
  */
-export function runCgroupName(): string {
+export function runCgroupName(kind: 'run' | 'spare' = 'run'): string {
   ownerTag ??= `${process.pid}-${startTimeOf('self') ?? '0'}`;
-  return `run-${ownerTag}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
+  return `${kind}-${ownerTag}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-const RUN_NAME = /^run-(\d+)-(\d+)-/;
+/** Runs' cgroups, and warm-start spares' (a spare taken by a run keeps its name). */
+const RUN_NAME = /^(?:run|spare)-(\d+)-(\d+)-/;
 /** A long-lived process looks again now and then; a CLI process looks once, at its first run. */
 const INTERVAL_MS = 60_000;
 const lastCollected = new WeakMap<CgroupDriver, number>();

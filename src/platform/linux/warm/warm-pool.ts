@@ -60,6 +60,7 @@ export function spareKey(req: LaunchRequest): string | undefined {
 export class WarmPool {
   private readonly spares = new Map<string, Spare>();
   private closed = false;
+  private hooked = false;
 
   constructor(
     private readonly launcher: ProcessLauncher,
@@ -95,7 +96,7 @@ export class WarmPool {
     const control = 3 + (req.extraPipes ?? 0);
     let cgroup: Cgroup;
     try {
-      cgroup = this.driver.create(runCgroupName());
+      cgroup = this.driver.create(runCgroupName('spare'));
     } catch {
       return; // no cgroup now: runs simply start cold
     }
@@ -127,6 +128,9 @@ export class WarmPool {
       void cgroup.destroy().catch(() => undefined);
       return;
     }
+    this.hookExit();
+    // The spare may die (or be dropped) with its line unsent: that is not an error of corral's.
+    ctl.on('error', () => undefined);
     const spare: Spare = {
       key,
       process,
@@ -160,6 +164,26 @@ export class WarmPool {
   /** Drops every spare (their shells exit, their cgroups go). */
   async close(): Promise<void> {
     this.closed = true;
+    await this.dropAll();
+  }
+
+  /**
+   * Spares never keep a process alive (they are unref'd); when it is about to end, they go with
+   * it: all of them once the event loop is empty, and their shells at once on process.exit()
+   * (their cgroups are then left for the next corral's stale-cgroup collection).
+   */
+  private hookExit(): void {
+    if (this.hooked) return;
+    this.hooked = true;
+    process.on('beforeExit', () => {
+      if (this.spares.size > 0) void this.dropAll();
+    });
+    process.on('exit', () => {
+      for (const s of this.spares.values()) s.process.kill('SIGKILL');
+    });
+  }
+
+  private async dropAll(): Promise<void> {
     await Promise.all([...this.spares.values()].map((s) => this.drop(s)));
   }
 
@@ -168,6 +192,8 @@ export class WarmPool {
     clearTimeout(spare.timer);
     if (spare.dead) return;
     spare.dead = true;
+    // Waited for below: it must hold the event loop open meanwhile (parked spares do not).
+    refAll(spare.process);
     spare.control.destroy();
     spare.process.kill('SIGKILL');
     await spare.process.exit.catch(() => undefined);
