@@ -79,7 +79,9 @@ function parkedSpare(options: FakeBwrapOptions): FakeBehaviour {
     let line = '';
     for await (const chunk of child.pipe(control).readable) line += String(chunk);
     const words = unquote(line.slice(line.indexOf(' exec ') + 6));
-    await fakeBwrap(options, words.slice(words.indexOf('--') + 1))(child);
+    // `exec bwrap ARGS`, or `exec prlimit OPTS -- bwrap ARGS`.
+    const args = words[0]?.endsWith('prlimit') ? words.slice(words.indexOf('--') + 2) : words.slice(1);
+    await fakeBwrap(options, args)(child);
   };
 }
 

@@ -64,10 +64,8 @@ export class LinuxBackend implements SandboxBackend {
   }
 
   async start(spec: ResolvedSpec, options: BackendStartOptions): Promise<RunningSandbox> {
-    const { bwrap, initPid, cgroup, limits, notEnforced, userspace, monitorPid } = await launchSandbox(
-      this.tools(),
-      spec,
-      {
+    const { bwrap, initPid, cgroup, limits, notEnforced, userspace, monitorPid, replenish } =
+      await launchSandbox(this.tools(), spec, {
         stdin: options.stdin,
         stdout: options.stdout,
         stderr: options.stderr,
@@ -75,8 +73,7 @@ export class LinuxBackend implements SandboxBackend {
         // The containers' data dir holds their logs and root filesystems: no business of a run's.
         hide: [defaultDataDir()],
         ...(options.onReady && { onReady: options.onReady }),
-      },
-    );
+      });
     return new LinuxSandbox({
       bwrap,
       initPid,
@@ -86,6 +83,7 @@ export class LinuxBackend implements SandboxBackend {
       notEnforced,
       userspace,
       monitorPid,
+      replenish,
       oomPollMs:
         cgroup?.version === 'v1' && spec.limits.memoryBytes !== undefined
           ? (this.options.oomPollMs ?? 50)

@@ -23,6 +23,8 @@ export interface LinuxSandboxParts {
   readonly notEnforced: NotEnforced[];
   /** bwrap's own process when a warm start put it in the sandbox's cgroup. */
   readonly monitorPid?: number | undefined;
+  /** Called once everything is released: parks the next warm-start spare. */
+  readonly replenish?: (() => void) | undefined;
   /** Poll for OOM kills and end the whole sandbox on the first (cgroup v1 has no oom.group). */
   readonly oomPollMs: number | undefined;
   /** The userspace monitor holding memory/cpus where cgroups cannot; released in finish(). */
@@ -150,7 +152,11 @@ export class LinuxSandbox implements RunningSandbox {
   }
 
   finish(): Promise<SandboxUsage> {
-    this.finishing ??= this.doFinish();
+    if (!this.finishing) {
+      this.finishing = this.doFinish();
+      const replenish = this.parts.replenish;
+      if (replenish) this.finishing.then(() => setImmediate(replenish), () => undefined);
+    }
     return this.finishing;
   }
 

@@ -20,6 +20,26 @@ export function wrapperArgs(limits: ResolvedLimits): string[] {
 }
 
 /**
+ * The same limits as `wrapperArgs`, as dash/POSIX `ulimit` commands for a warm start's parked
+ * shell (it execs bwrap itself, so no prlimit exec is needed). Chained with `&&`: a limit the
+ * shell cannot set stops it before bwrap runs. Undefined when a value has no exact `ulimit` form
+ * (RLIMIT_FSIZE counts 512-byte blocks there): such runs start cold, through prlimit.
+ */
+export function ulimitCommands(limits: ResolvedLimits): string | undefined {
+  // Soft first: the kernel refuses a hard limit below the current soft one.
+  const set = (flag: string, soft: number, hard: number) =>
+    `ulimit -S -${flag} ${soft} && ulimit -H -${flag} ${hard}`;
+  const cmds = [set('c', 0, 0)];
+  const cpu = cpuSeconds(limits);
+  if (cpu !== undefined) cmds.push(set('t', cpu, cpu + 1));
+  if (limits.fsizeBytes !== undefined) {
+    if (limits.fsizeBytes % 512 !== 0) return undefined;
+    cmds.push(set('f', limits.fsizeBytes / 512, limits.fsizeBytes / 512));
+  }
+  return cmds.join(' && ');
+}
+
+/**
  * RLIMIT_NOFILE cannot wrap bubblewrap (it needs descriptors of its own to build the sandbox), so
  * it is set on the sandbox's init while that is held before exec: `prlimit --pid PID ...`.
  */

@@ -15,7 +15,7 @@ import { applyCgroupLimits, createLimitedCgroup, planCgroupLimits } from './limi
 import type { WarmPool } from './warm/warm-pool.js';
 import { planMounts } from './mount-plan.js';
 import { checkWorkdir, resolveCommand } from './resolve-command.js';
-import { rlimitReports, wrapperArgs } from './rlimits.js';
+import { rlimitReports, ulimitCommands, wrapperArgs } from './rlimits.js';
 import { controlFds } from './control-fds.js';
 import { setNofile } from './set-nofile.js';
 import type { ResourceHandle, ResourceLimiter } from '../../limits/types.js';
@@ -103,6 +103,8 @@ export interface LaunchedSandbox {
   readonly userspace: ResourceHandle | undefined;
   /** bwrap's own process when it lives in the sandbox's cgroup (warm starts): never signalled. */
   readonly monitorPid?: number;
+  /** Parks a warm-start spare for the next run of this shape; call once the run is over. */
+  readonly replenish?: () => void;
 }
 
 /**
@@ -171,7 +173,9 @@ export async function launchSandbox(
   // A warm start needs a plain one-shot run: pipes from corral, a run cgroup, nobody else's fds.
   const warmable =
     useCgroup && driver !== undefined && fds.count === 3 + fds.pipes && options.cgroupName === undefined;
-  const spare = warmable ? tools.warm?.claim(shape) : undefined;
+  // The parked shell sets the rlimits itself (no prlimit exec): only limits it can set exactly.
+  const ulimits = ulimitCommands(spec.limits);
+  const spare = warmable && prlimitPath && ulimits !== undefined ? tools.warm?.claim(shape) : undefined;
   // A spare holds the descriptors it was started with as /dev/null: bwrap must close exactly those.
   const inherited = (spare ? spare.nullFds : openDescriptors()).filter((fd) => fd >= fds.count);
   const bwrapArgs = buildBwrapArgs(spec, mounts.ops, {
@@ -207,7 +211,7 @@ export async function launchSandbox(
       // born limited. bwrap's monitor stays in there too, so --pids gets one more slot for it.
       applyCgroupLimits(driver, spare.cgroup, spec, limits, 1);
       warmCgroup = spare.cgroup;
-      launched = spare.start(request);
+      launched = spare.start({ ...request, file: bwrapPath, args: bwrapArgs }, ulimits);
     } else {
       launched = launcher.launch(request);
     }
@@ -218,11 +222,12 @@ export async function launchSandbox(
     // The child has its copy; bwrap reads it after the release.
     if (programFd !== undefined) closeSync(programFd);
   }
-  // The next run of this shape finds a spare ready (parked once this one is under way).
-  if (warmable && tools.warm) {
-    const pool = tools.warm;
-    setImmediate(() => pool.park({ ...shape, nullFds: openDescriptors().filter((fd) => fd >= fds.count) }));
-  }
+  // The next run of this shape should find a spare ready: parked once this run is over (parking
+  // forks corral, which would hold up the run's own start and exit if done meanwhile).
+  const pool = warmable ? tools.warm : undefined;
+  const replenish = pool
+    ? () => pool.park({ ...shape, nullFds: openDescriptors().filter((fd) => fd >= fds.count) })
+    : undefined;
   // Output is read from the first byte: once a child exits, Node throws away what it wrote to
   // pipes nobody reads, and a quick command can be done before start() returns.
   const bwrap: LaunchedProcess = {
@@ -268,7 +273,8 @@ export async function launchSandbox(
     const cg = cgroup;
     await options.onReady?.({
       initPid,
-      cgroupName: cg?.name, // A warm start's bwrap monitor shares the cgroup but is corral's, not the sandbox's.
+      cgroupName: cg?.name,
+      // A warm start's bwrap monitor shares the cgroup but is corral's, not the sandbox's.
       cgroupProcs: () => (cg?.procs() ?? []).filter((pid) => !warmCgroup || pid !== launched.pid),
     });
     if (block) await release(block);
@@ -291,6 +297,7 @@ export async function launchSandbox(
       identity: who,
       userspace: watch,
       ...(warmCgroup && { monitorPid: launched.pid }),
+      ...(replenish && { replenish }),
     };
   } catch (err) {
     await watch?.release();

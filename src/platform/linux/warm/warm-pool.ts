@@ -32,8 +32,8 @@ export interface WarmPoolOptions {
 export interface ClaimedSpare {
   readonly cgroup: Cgroup;
   readonly nullFds: readonly number[];
-  /** Sends the command line; the spare's process becomes prlimit, then bwrap (same pid). */
-  start(request: LaunchRequest): LaunchedProcess;
+  /** Sends the command line (after `prelude`, shell commands); the spare then execs it (same pid). */
+  start(request: LaunchRequest, prelude?: string): LaunchedProcess;
   abandon(): Promise<void>;
 }
 
@@ -79,9 +79,9 @@ export class WarmPool {
     return {
       cgroup: spare.cgroup,
       nullFds: spare.nullFds,
-      start: (request) => {
+      start: (request, prelude) => {
         refAll(spare.process);
-        spare.control.end(execLine(request, control));
+        spare.control.end(execLine(request, control, prelude));
         return { ...spare.process, extra: spare.process.extra.slice(0, -1) };
       },
       abandon: () => this.drop(spare),

@@ -53,3 +53,32 @@ describe("the parked spare's command line", () => {
     assert.equal(r.stdout, 'closed\n');
   });
 });
+
+describe('rlimits set by the parked shell', () => {
+  it('sets soft before hard, exactly, and gives up on a file size that is not whole 512-byte blocks', async () => {
+    const { ulimitCommands } = await import('../../../../../src/platform/linux/rlimits.js');
+    const cmds = ulimitCommands({ outputBytes: 1, cpuTimeMs: 1500, fsizeBytes: 1 << 20 });
+    assert.ok(cmds);
+    const r = evalAsSpare(
+      execLine(
+        {
+          ...base,
+          file: '/bin/sh',
+          args: ['-c', 'grep -E "^Max (cpu time|file size|core)" /proc/self/limits'],
+        },
+        3,
+        cmds,
+      ),
+    );
+    assert.match(r.stdout, /^Max cpu time\s+2\s+3\s+seconds/m);
+    assert.match(r.stdout, /^Max file size\s+1048576\s+1048576\s+bytes/m);
+    assert.match(r.stdout, /^Max core file size\s+0\s+0\s+bytes/m);
+    assert.equal(ulimitCommands({ outputBytes: 1, fsizeBytes: 1000 }), undefined);
+  });
+
+  it('execs nothing when a limit cannot be set', () => {
+    const r = evalAsSpare(execLine({ ...base, file: '/bin/echo', args: ['ran'] }, 3, 'ulimit -S -t -5'));
+    assert.equal(r.stdout, '');
+    assert.notEqual(r.status, 0);
+  });
+});
