@@ -155,7 +155,11 @@ export class LinuxSandbox implements RunningSandbox {
     if (!this.finishing) {
       this.finishing = this.doFinish();
       const replenish = this.parts.replenish;
-      if (replenish) this.finishing.then(() => setImmediate(replenish), () => undefined);
+      if (replenish)
+        this.finishing.then(
+          () => setImmediate(replenish),
+          () => undefined,
+        );
     }
     return this.finishing;
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,7 +11,8 @@ import { fakeLinuxBackend } from '../../../../helpers/fake-backend.js';
 async function spareReady(root: string): Promise<string> {
   for (let i = 0; i < 200; i++) {
     const spare = readdirSync(path.join(root, 'corral')).find((n) => n.startsWith('spare-'));
-    if (spare && readFileSync(path.join(root, 'corral', spare, 'cgroup.procs'), 'utf8') !== '') {
+    const procs = spare && path.join(root, 'corral', spare, 'cgroup.procs');
+    if (spare && procs && existsSync(procs) && readFileSync(procs, 'utf8') !== '') {
       await sleep(5); // the pool marks it ready once every write has been acknowledged
       return spare;
     }
