@@ -10,7 +10,7 @@ export interface FakeProcess {
   cgroup?: string;
 }
 
-/** An in-memory /proc: tests add, change and remove processes; `reads` counts cmdline reads. */
+/** An in-memory /proc: tests add, change and remove processes; `reads` counts argv and cgroup reads. */
 export class FakeProc implements ProcReader {
   readonly procs = new Map<number, FakeProcess>();
   reads = 0;
@@ -40,6 +40,7 @@ export class FakeProc implements ProcReader {
   }
 
   inCgroup(pid: number, name: string): boolean {
+    this.reads++;
     return this.procs.get(pid)?.cgroup === name;
   }
 }

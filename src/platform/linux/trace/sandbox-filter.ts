@@ -18,6 +18,8 @@ export interface FilterTarget {
   readonly label: string;
   readonly initPid: number;
   readonly cgroupName: string | undefined;
+  /** Adopt a process outside the tree at its first exec inside the cgroup (see TraceTarget.joiners). */
+  readonly joiners?: boolean;
 }
 
 interface Tracked {
@@ -42,12 +44,15 @@ export class SandboxFilter {
   private readonly tracked = new Map<number, Tracked>();
   private readonly targets = new Map<number, FilterTarget>();
   private degraded = false;
+  /** Targets that adopt processes joining their cgroup: while any exists, host execs cost a read. */
+  private joinable = 0;
 
   constructor(private readonly proc: ProcReader = hostProc) {}
 
   /** Starts tracing a sandbox; processes already in it (besides its init) are reported as attached. */
   add(target: FilterTarget, existing: readonly number[] = []): Routed[] {
     this.targets.set(target.id, target);
+    if (target.joiners && target.cgroupName) this.joinable++;
     const initStat = this.proc.stat(target.initPid);
     const initCommand = this.proc.execInfo(target.initPid).command;
     this.tracked.set(target.initPid, { target, ppid: initStat?.ppid ?? null, command: initCommand });
@@ -67,6 +72,8 @@ export class SandboxFilter {
   }
 
   remove(id: number): void {
+    const target = this.targets.get(id);
+    if (target?.joiners && target.cgroupName) this.joinable--;
     this.targets.delete(id);
     for (const [pid, t] of this.tracked) if (t.target.id === id) this.tracked.delete(pid);
   }
@@ -148,11 +155,16 @@ export class SandboxFilter {
     return undefined;
   }
 
-  /** After lost events, a process whose fork was missed is found through its cgroup. */
+  /**
+   * A process that execs in a sandbox's cgroup without being in its tree: one whose fork was
+   * missed (after lost events), or one that joined the cgroup from outside (`corral exec` moves
+   * its first process in, then execs the entry into the namespaces), for targets that want those.
+   */
   private adopt(pid: number): Tracked | undefined {
-    if (!this.degraded) return undefined;
+    if (!this.degraded && this.joinable === 0) return undefined;
     for (const target of this.targets.values()) {
-      if (!target.cgroupName || !this.proc.inCgroup(pid, target.cgroupName)) continue;
+      if (!target.cgroupName || !(this.degraded || target.joiners)) continue;
+      if (!this.proc.inCgroup(pid, target.cgroupName)) continue;
       const t: Tracked = { target, ppid: this.proc.stat(pid)?.ppid ?? null, command: null };
       this.tracked.set(pid, t);
       return t;

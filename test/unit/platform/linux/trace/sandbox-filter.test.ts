@@ -126,6 +126,36 @@ describe('sandbox filter', () => {
     assert.equal(e?.event.type === 'exec' && e.event.command, 'ls');
   });
 
+  it('adopts a process that joins the cgroup from outside (corral exec) only for a target that asks, then follows its tree', () => {
+    const { proc, filter, feed } = setup();
+    // corral's exec wrapper: forked by corral (pid 900), moves itself into the cgroup, execs nsenter
+    proc.set(901, { ppid: 900, argv: ['nsenter', '-t', '10'], cgroup: 'run-a' });
+    assert.deepEqual(feed(fork(900, 901), exec(901)), [], 'the plain target ignores joiners');
+    filter.remove(1);
+    filter.add({ id: 3, label: 'box', initPid: 10, cgroupName: 'run-a', joiners: true });
+    proc.set(902, { ppid: 900, argv: ['nsenter', '-t', '10'], cgroup: 'run-a' });
+    proc.set(903, { ppid: 902, argv: ['make', 'all'], cgroup: 'run-a' });
+    proc.set(501, { ppid: 500, argv: ['curl', 'x'], cgroup: 'system' });
+    const out = feed(fork(900, 902), exec(902), fork(902, 903), exec(903), exit(903, 0), exec(501));
+    assert.deepEqual(
+      out.map((r) => [r.id, r.event.type, r.event.type !== 'lost' && r.event.pid]),
+      [
+        [3, 'exec', 902],
+        [3, 'fork', 903],
+        [3, 'exec', 903],
+        [3, 'exit', 903],
+      ],
+    );
+    const e = out[0]?.event;
+    assert.ok(e?.type === 'exec');
+    assert.equal(e.ppid, 900, 'its parent is the process outside that started it');
+    // Without such a target, a host exec costs no /proc read again.
+    filter.remove(3);
+    const reads = proc.reads;
+    assert.deepEqual(feed(exec(501)), []);
+    assert.equal(proc.reads, reads);
+  });
+
   it('keeps sandboxes apart when several are traced', () => {
     const { proc, filter, feed } = setup();
     proc
