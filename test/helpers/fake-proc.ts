@@ -8,6 +8,8 @@ export interface FakeProcess {
   cwd?: string;
   exe?: string;
   cgroup?: string;
+  /** Its pid namespace; default `host`. */
+  pidns?: string;
 }
 
 /** An in-memory /proc: tests add, change and remove processes; `reads` counts argv and cgroup reads. */
@@ -37,6 +39,11 @@ export class FakeProc implements ProcReader {
   stat(pid: number) {
     const p = this.procs.get(pid);
     return p ? { ppid: p.ppid, startTime: p.start ?? '1' } : undefined;
+  }
+
+  pidNs(pid: number): string | null {
+    const p = this.procs.get(pid);
+    return p ? (p.pidns ?? 'host') : null;
   }
 
   inCgroup(pid: number, name: string): boolean {

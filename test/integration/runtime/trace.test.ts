@@ -99,6 +99,11 @@ describe('traced containers (real kernel)', () => {
       ['from exec', tag],
       'the exec’d command, with its arguments',
     );
+    const execs = rs.flatMap((r) => (r.type === 'exec' ? [r.exe ?? r.command] : []));
+    const plumbing = execs.filter((c) => c !== null && /(prlimit|setpriv|nsenter|bwrap)$/.test(c));
+    assert.deepEqual(plumbing, [], `corral exec's own way in is not in the trace: ${execs.join(', ')}`);
+    const entry = rs.find((r) => r.type === 'exec' && r.args?.includes('corral-exec'));
+    assert.equal(entry, undefined, 'nor is its status shell');
     assert.equal(rs.at(-1)?.type, 'end', 'the recorder wrote its end record on stop');
     assert.ok(rs.some((r) => r.type === 'exit' && r.command === 'sleep'));
     await env.rt.remove(name);

@@ -2,16 +2,18 @@ import { decodeWaitStatus } from '../../../trace/wait-status.js';
 import { monotonicToIso } from '../../../trace/now.js';
 import type { TraceEvent } from '../../../trace/types.js';
 import type { ProcEvent } from './proc-event.js';
-import { inCgroup, readExecInfo, readStat, type ExecInfo, type ProcStat } from './proc-read.js';
+import { isExecShim } from '../exec-shim.js';
+import { inCgroup, readExecInfo, readPidNs, readStat, type ExecInfo, type ProcStat } from './proc-read.js';
 
 /** How the filter looks at /proc (tests substitute a fake host). */
 export interface ProcReader {
   execInfo(pid: number): ExecInfo;
   stat(pid: number): ProcStat | undefined;
   inCgroup(pid: number, cgroupName: string): boolean;
+  pidNs(pid: number): string | null;
 }
 
-export const hostProc: ProcReader = { execInfo: readExecInfo, stat: readStat, inCgroup };
+export const hostProc: ProcReader = { execInfo: readExecInfo, stat: readStat, inCgroup, pidNs: readPidNs };
 
 export interface FilterTarget {
   readonly id: number;
@@ -26,6 +28,12 @@ interface Tracked {
   readonly target: FilterTarget;
   readonly ppid: number | null;
   command: string | null;
+  /**
+   * Part of corral's way in (`corral exec`): a joiner and what it forks, until the user's command
+   * is exec'd inside the sandbox. Nothing of it is reported: the trace shows what ran in the
+   * sandbox, not corral's plumbing around it.
+   */
+  entering?: boolean;
 }
 
 export interface Routed {
@@ -43,6 +51,8 @@ export interface Routed {
 export class SandboxFilter {
   private readonly tracked = new Map<number, Tracked>();
   private readonly targets = new Map<number, FilterTarget>();
+  /** Each target's pid namespace, read from its init: a joiner outside it is still entering. */
+  private readonly namespaces = new Map<number, string | null>();
   private degraded = false;
   /** Targets that adopt processes joining their cgroup: while any exists, host execs cost a read. */
   private joinable = 0;
@@ -52,6 +62,7 @@ export class SandboxFilter {
   /** Starts tracing a sandbox; processes already in it (besides its init) are reported as attached. */
   add(target: FilterTarget, existing: readonly number[] = []): Routed[] {
     this.targets.set(target.id, target);
+    this.namespaces.set(target.id, this.proc.pidNs(target.initPid));
     if (target.joiners && target.cgroupName) this.joinable++;
     const initStat = this.proc.stat(target.initPid);
     const initCommand = this.proc.execInfo(target.initPid).command;
@@ -75,6 +86,7 @@ export class SandboxFilter {
     const target = this.targets.get(id);
     if (target?.joiners && target.cgroupName) this.joinable--;
     this.targets.delete(id);
+    this.namespaces.delete(id);
     for (const [pid, t] of this.tracked) if (t.target.id === id) this.tracked.delete(pid);
   }
 
@@ -98,8 +110,14 @@ export class SandboxFilter {
         if (ev.childPid !== ev.childTgid) return undefined; // a thread
         const parent = this.member(ev.parentTgid);
         if (!parent) return undefined;
-        const child: Tracked = { target: parent.target, ppid: ev.parentTgid, command: parent.command };
+        const child: Tracked = {
+          target: parent.target,
+          ppid: ev.parentTgid,
+          command: parent.command,
+          ...(parent.entering && { entering: true }),
+        };
         this.tracked.set(ev.childTgid, child);
+        if (child.entering) return undefined;
         return this.route(child, {
           type: 'fork',
           timestamp: monotonicToIso(ev.timestampNs),
@@ -113,6 +131,7 @@ export class SandboxFilter {
         if (!t) return undefined;
         const info = this.proc.execInfo(ev.tgid);
         t.command = info.command;
+        if (t.entering && this.stillEntering(ev.tgid, t, info)) return undefined;
         return this.route(t, {
           type: 'exec',
           timestamp: monotonicToIso(ev.timestampNs),
@@ -127,6 +146,7 @@ export class SandboxFilter {
         const t = this.tracked.get(ev.tgid);
         if (!t) return undefined;
         this.tracked.delete(ev.tgid);
+        if (t.entering) return undefined;
         return this.route(t, {
           type: 'exit',
           timestamp: monotonicToIso(ev.timestampNs),
@@ -165,11 +185,36 @@ export class SandboxFilter {
     for (const target of this.targets.values()) {
       if (!target.cgroupName || !(this.degraded || target.joiners)) continue;
       if (!this.proc.inCgroup(pid, target.cgroupName)) continue;
-      const t: Tracked = { target, ppid: this.proc.stat(pid)?.ppid ?? null, command: null };
+      // A process whose fork was missed is already in the sandbox's pid namespace; corral exec's
+      // chain joins the cgroup first, on the host side of that namespace.
+      const entering = this.proc.pidNs(pid) !== this.namespaces.get(target.id);
+      const t: Tracked = {
+        target,
+        ppid: this.proc.stat(pid)?.ppid ?? null,
+        command: null,
+        ...(entering && { entering: true }),
+      };
       this.tracked.set(pid, t);
       return t;
     }
     return undefined;
+  }
+
+  /**
+   * Whether this exec of an entering process is still corral's plumbing: a program outside the
+   * sandbox's pid namespace (prlimit, setpriv, nsenter), the nested bubblewrap that loads the
+   * container's syscall filter, or the status shell. The first exec past those is the user's
+   * command, and from there on everything is reported.
+   */
+  private stillEntering(pid: number, t: Tracked, info: ExecInfo): boolean {
+    if (this.proc.pidNs(pid) !== this.namespaces.get(t.target.id)) return true;
+    if (info.exe?.endsWith('/bwrap') && info.args?.includes('--add-seccomp-fd')) return true;
+    if (isExecShim(info.args)) {
+      t.entering = false; // its next exec is the user's command
+      return true;
+    }
+    t.entering = false;
+    return false;
   }
 
   private confirm(pid: number, target: FilterTarget): boolean {
