@@ -127,7 +127,11 @@ export type {
   ExitReason,
   RootfsRecord,
   ProcRef,
+  ContainerTraceConfig,
+  ContainerTraceInfo,
+  RecorderRecord,
 } from './runtime/types.js';
+export type { ContainerTraceOptions } from './runtime/trace.js';
 export type { CreateOptions } from './runtime/ops/create.js';
 export type { StopOptions } from './runtime/ops/stop.js';
 export type { RemoveOptions } from './runtime/ops/remove.js';

@@ -15,6 +15,7 @@ import { registerRm } from './commands/rm.js';
 import { registerStart } from './commands/start.js';
 import { registerStats } from './commands/stats.js';
 import { registerStop } from './commands/stop.js';
+import { registerTrace } from './commands/trace.js';
 import { registerWait } from './commands/wait.js';
 import { registerCapabilities } from './commands/capabilities.js';
 import { registerRun } from './commands/run.js';
@@ -38,6 +39,7 @@ const COMMANDS: ((program: Command, ctx: CliContext) => void)[] = [
   registerExec,
   registerStats,
   registerWait,
+  registerTrace,
   registerPort,
   registerImage,
 ];

@@ -1,5 +1,6 @@
 import type { TracerBackend } from '../trace/backend.js';
 import { darwinTracerBackends } from './darwin/trace/backends.js';
+import { linuxCgroupProcs } from './linux/trace/cgroup-procs.js';
 import { linuxTracerBackends } from './linux/trace/backends.js';
 
 /** The exec tracers this OS could offer, best first (empty where corral has none). */
@@ -12,4 +13,9 @@ export function tracerBackends(): TracerBackend[] {
     default:
       return [];
   }
+}
+
+/** Reads the pids of a sandbox's cgroup by its name; undefined where sandboxes have no cgroups. */
+export function cgroupProcsReader(cgroupName: string): (() => number[]) | undefined {
+  return process.platform === 'linux' ? linuxCgroupProcs(cgroupName) : undefined;
 }

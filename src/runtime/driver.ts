@@ -2,7 +2,7 @@ import type { LaunchedProcess, ProcessLauncher, StdioTarget } from '../process/t
 import type { LimitReport, NotEnforced, SandboxStats, SandboxUsage } from '../run/backend.js';
 import type { LimitName, ResolvedSpec } from '../spec/types.js';
 import type { ContainerPaths } from './paths.js';
-import type { ProcRef, RootfsRecord, RunRecord } from './types.js';
+import type { ContainerTraceConfig, ProcRef, RecorderRecord, RootfsRecord, RunRecord } from './types.js';
 
 export interface DriverStartRequest {
   /** The spec to run: PORT and the image's root already filled in. */
@@ -29,6 +29,8 @@ export interface DriverStartRequest {
 export interface ReadyRun {
   readonly bwrap: ProcRef;
   readonly init: ProcRef;
+  /** The cgroup the init is in, if the host gave it one. */
+  readonly cgroup: string | undefined;
   readonly limits: Partial<Record<LimitName, LimitReport>>;
   readonly notEnforced: readonly NotEnforced[];
 }
@@ -52,6 +54,18 @@ export interface DriverExecOptions {
   readonly stdin: StdioTarget;
   readonly stdout: StdioTarget;
   readonly stderr: StdioTarget;
+}
+
+/** What the recorder of a traced container's run needs to know. */
+export interface RecorderRequest {
+  /** The run's init, held before exec: the recorder sees the command's first exec. */
+  readonly init: ProcRef;
+  readonly cgroup: string | undefined;
+  /** `event.sandbox`: the container's name. */
+  readonly label: string;
+  /** The container's trace.jsonl, appended to. */
+  readonly file: string;
+  readonly trace: ContainerTraceConfig;
 }
 
 /** Resource counters of a run (cumulative CPU in µs for the percent computation). */
@@ -100,6 +114,14 @@ export interface ContainerDriver {
    * an interrupted operation started but never recorded (slower: it scans every process).
    */
   releaseRun(run: RunRecord, paths: ContainerPaths, thorough: boolean): Promise<void>;
+  /** Fails, with the reason and the fix, when this host cannot trace a container as asked. */
+  checkTrace(trace: ContainerTraceConfig): Promise<void>;
+  /**
+   * Starts the detached recorder of a run: it appends every process event of the container (and
+   * of commands exec'd into it) to the trace file, outlives corral, and ends when the init exits.
+   * releaseRun stops it.
+   */
+  startRecorder(request: RecorderRequest): Promise<RecorderRecord>;
   /** Starts the detached process that ends the run when its wall-clock timeout expires. */
   startWatcher(run: RunRecord, timeoutMs: number, paths: ContainerPaths): Promise<ProcRef | undefined>;
   /** Starts a command in the container, under the container's system call filter. */

@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { UnsupportedError } from '../errors.js';
 import { FakeLauncher, type FakeChild } from '../process/fake-launcher.js';
 import type { LaunchRequest, LaunchedProcess } from '../process/types.js';
 import type { SandboxUsage } from '../run/backend.js';
@@ -10,9 +11,11 @@ import type {
   DriverRun,
   DriverStartRequest,
   DriverStats,
+  RecorderRequest,
 } from './driver.js';
+import { FakeRecorder } from './fake-recorder.js';
 import type { ContainerPaths } from './paths.js';
-import type { ProcRef, RootfsRecord, RunRecord } from './types.js';
+import type { ContainerTraceConfig, ProcRef, RecorderRecord, RootfsRecord, RunRecord } from './types.js';
 
 /** What a fake container's command can do: write lines, exit, react to signals. */
 export interface FakeProgramIO {
@@ -34,6 +37,8 @@ export interface FakeDriverOptions {
   readonly exec?: (command: readonly string[]) => { stdout?: string; stderr?: string; exitCode?: number };
   /** Make start fail (like bwrap refusing the spec). */
   readonly failStart?: boolean;
+  /** Why this fake host cannot trace (create --trace is then refused). Default: it can. */
+  readonly traceUnavailable?: string;
 }
 
 const SIGNUM = constants.signals;
@@ -53,6 +58,8 @@ export class FakeContainerDriver implements ContainerDriver {
   /** cgroups whose (fake) OOM killer fired. */
   readonly oom = new Set<string>();
   private readonly children = new Map<number, FakeChild>();
+  /** Trace recorders, by the init pid of the run they record. */
+  private readonly recorders = new Map<number, FakeRecorder>();
   private nextInit = 80_000_000;
 
   constructor(private readonly options: FakeDriverOptions = {}) {
@@ -109,8 +116,8 @@ export class FakeContainerDriver implements ContainerDriver {
     child.claimPid(init);
     this.children.set(init, child);
     const run = { bwrap: { pid: p.pid, start: '1' }, init: { pid: init, start: '1' } };
-    await req.onReady({ ...run, limits: {}, notEnforced: [] });
-    this.play(child, req.paths, req.spec);
+    await req.onReady({ ...run, cgroup: req.cgroupName, limits: {}, notEnforced: [] });
+    this.play(child, req.paths, req.spec, init);
     return { ...run, cgroup: req.cgroupName, limits: {}, notEnforced: [] };
   }
 
@@ -147,7 +154,7 @@ export class FakeContainerDriver implements ContainerDriver {
     return { cpuUserMs: 1, cpuSystemMs: 1, peakMemoryBytes: 2 << 20, oomKilled };
   }
   async releaseRun(run: RunRecord): Promise<void> {
-    for (const r of [run.watcher, run.init, run.bwrap])
+    for (const r of [run.watcher, run.init, run.bwrap, run.trace?.recorder])
       if (r && this.alive(r)) this.launcher.signal(r.pid, 'SIGKILL');
     if (run.cgroup) this.cgroups.delete(run.cgroup);
     await new Promise((r) => setImmediate(r));
@@ -165,6 +172,37 @@ export class FakeContainerDriver implements ContainerDriver {
       this.arm(child, run, timeoutMs, paths);
       return { pid: p.pid, start: '1' };
     });
+  }
+
+  checkTrace(trace: ContainerTraceConfig): Promise<void> {
+    const why = this.options.traceUnavailable;
+    if (why)
+      return Promise.reject(
+        new UnsupportedError(`cannot trace containers on this host: ${why}`, 'run as root'),
+      );
+    if (trace.backend !== undefined && trace.backend !== 'fake')
+      return Promise.reject(new UnsupportedError(`unknown tracer backend ${JSON.stringify(trace.backend)}`));
+    return Promise.resolve();
+  }
+
+  async startRecorder(req: RecorderRequest): Promise<RecorderRecord> {
+    const p = this.launcher.launch({
+      file: 'fake-recorder',
+      args: [],
+      env: {},
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: 'ignore',
+    });
+    const child = await this.childOf(p.pid);
+    const rec = new FakeRecorder(req.file, req.label, req.init.pid, () => {
+      this.recorders.delete(req.init.pid);
+      child.exit(0);
+    });
+    // Any signal: it writes its end record and goes, as the real one does on SIGTERM.
+    child.onSignal(() => rec.end());
+    this.recorders.set(req.init.pid, rec);
+    return { recorder: { pid: p.pid, start: '1' }, backend: 'fake', cgroup: req.cgroup ?? null };
   }
 
   private arm(child: FakeChild, run: RunRecord, timeoutMs: number, paths: ContainerPaths): void {
@@ -187,7 +225,8 @@ export class FakeContainerDriver implements ContainerDriver {
     opts: DriverExecOptions,
   ): Promise<LaunchedProcess> {
     if (!run.init || !this.alive(run.init)) throw new Error('fake exec: container not running');
-    return this.launcher.launch({
+    const rec = this.recorders.get(run.init.pid);
+    const p = this.launcher.launch({
       file: 'fake-exec',
       args: [...command],
       env: opts.env,
@@ -195,6 +234,10 @@ export class FakeContainerDriver implements ContainerDriver {
       stdout: opts.stdout,
       stderr: opts.stderr,
     });
+    // Joined through the cgroup, as on Linux: the run's recorder sees it.
+    rec?.exec(p.pid, process.pid, command);
+    void p.exit.then((e) => rec?.exit(p.pid, command[0] ?? null, e.code ?? 137));
+    return p;
   }
 
   /** FakeLauncher runs a behaviour a tick after launch: wait for it to register the child. */
@@ -218,7 +261,8 @@ export class FakeContainerDriver implements ContainerDriver {
         exit(code, signal);
       };
       if (req.file === 'sleep') child.onSignal(() => child.exit(null, 'SIGKILL'));
-      else if (!['fake-bwrap', 'fake-watcher', 'fake-exec'].includes(req.file)) child.exit(0);
+      else if (!['fake-bwrap', 'fake-watcher', 'fake-exec', 'fake-recorder'].includes(req.file))
+        child.exit(0);
       if (req.file === 'fake-exec') {
         const r = this.options.exec?.(req.args) ?? { stdout: `${req.args.join(' ')}\n` };
         if (r.stdout) child.writeStdout(r.stdout);
@@ -228,14 +272,21 @@ export class FakeContainerDriver implements ContainerDriver {
     };
   }
 
-  private play(child: FakeChild, paths: ContainerPaths, spec: ResolvedSpec): void {
+  private play(child: FakeChild, paths: ContainerPaths, spec: ResolvedSpec, init: number): void {
     let handler: ((s: NodeJS.Signals) => void) | undefined;
     let done = false;
+    // The command is the init's child, as under bubblewrap (its pid: just a distinct number).
+    const rec = this.recorders.get(init);
+    const main = init + 10_000_000;
+    rec?.exec(main, init, spec.command);
     const end = (code: number) => {
       if (done) return;
       done = true;
       appendFileSync(paths.status, `{ "exit-code": ${code} }\n`);
+      rec?.exit(main, spec.command[0] ?? null, code);
       child.exit(code);
+      // The init's exit ends the recorder.
+      rec?.end();
     };
     child.onSignal((s) => {
       if (s === 'SIGKILL') end(137);

@@ -6,6 +6,8 @@ import type { StopOptions } from './ops/stop.js';
 import type { Runtime } from './runtime.js';
 import type { ContainerInfo, ContainerOutcome, ContainerStats } from './types.js';
 import type { StatsOptions } from './stats.js';
+import type { ContainerTraceOptions } from './trace.js';
+import type { TraceRecord } from '../trace/record.js';
 
 /**
  * A container seen through one of its lifecycle states: each type offers what makes sense in
@@ -26,6 +28,11 @@ abstract class BaseContainer implements AsyncDisposable {
 
   logs(options: LogsOptions = {}): AsyncGenerator<LogLine> {
     return this.runtime.logs(this.name, options);
+  }
+
+  /** Its exec trace (containers created with `trace`). */
+  trace(options: ContainerTraceOptions = {}): AsyncGenerator<TraceRecord> {
+    return this.runtime.trace(this.name, options);
   }
 
   /** The reserved TCP port (PORT and CORRAL_PORT inside). */

@@ -15,6 +15,8 @@ export interface ContainerPaths {
   readonly block: string;
   /** The system call filter program bubblewrap loads at each start (exec loads it again). */
   readonly seccomp: string;
+  /** The exec trace (traced containers): JSONL records that each start's recorder appends. */
+  readonly trace: string;
   /** Written by the timeout watcher when it ends the container. */
   readonly timedOut: string;
   /** The container's root filesystem (image containers): overlay mount point or copy. */
@@ -34,6 +36,7 @@ export function containerPaths(dataDir: string, name: string): ContainerPaths {
     status: path.join(dir, 'status.json'),
     block: path.join(dir, 'block.fifo'),
     seccomp: path.join(dir, 'seccomp.bpf'),
+    trace: path.join(dir, 'trace.jsonl'),
     timedOut: path.join(dir, 'timed-out'),
     rootfs: path.join(dir, 'rootfs'),
     upper: path.join(dir, 'upper'),

@@ -17,6 +17,8 @@ import { startContainer } from './ops/start.js';
 import { killContainer, stopContainer, type StopOptions } from './ops/stop.js';
 import { readStats, streamStats, type StatsOptions } from './stats.js';
 import { listNames } from './store.js';
+import { readContainerTrace, type ContainerTraceOptions } from './trace.js';
+import type { TraceRecord } from '../trace/record.js';
 import type { ContainerInfo, ContainerOutcome, ContainerState, ContainerStats } from './types.js';
 import { containerInfo, deriveState } from './view.js';
 import { waitFor } from './wait.js';
@@ -122,6 +124,14 @@ export class Runtime {
   /** The container's output as lines; `follow` keeps reading until it stops. */
   logs(name: string, options: LogsOptions = {}): AsyncGenerator<LogLine> {
     return readLogs(this.ctx, name, options);
+  }
+
+  /**
+   * The exec trace of a container created with `trace`: every process it (and exec) ran, as
+   * trace records; `follow` keeps reading until it has ended. Refused for an untraced container.
+   */
+  trace(name: string, options: ContainerTraceOptions = {}): AsyncGenerator<TraceRecord> {
+    return readContainerTrace(this.ctx, name, options);
   }
 
   exec(name: string, command: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {

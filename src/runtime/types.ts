@@ -53,6 +53,24 @@ export interface RootfsRecord {
   readonly image?: string;
 }
 
+/** How a container is traced, as create recorded it (`create --trace`). */
+export interface ContainerTraceConfig {
+  /** A tracer backend forced at create (`proc-connector`, `proc-poll`); absent: the best one here. */
+  readonly backend?: string;
+}
+
+/** The trace recorder of one run: a detached process appending to the container's trace.jsonl. */
+export interface RecorderRecord {
+  readonly recorder: ProcRef;
+  /** The tracer backend it uses. */
+  readonly backend: string;
+  /**
+   * The cgroup it watches for processes that join the container (exec); null when the container
+   * has none, and then an exec'd command could not be recorded.
+   */
+  readonly cgroup: string | null;
+}
+
 /** container.json: written once by create. */
 export interface ContainerConfig {
   readonly version: 1;
@@ -62,6 +80,8 @@ export interface ContainerConfig {
   readonly rootfs: RootfsRecord;
   /** A logger stamps each chunk of output with the time it arrived (create --log-timestamps). */
   readonly logTimestamps?: boolean;
+  /** Every process the container runs is recorded in its trace.jsonl (create --trace). */
+  readonly trace?: ContainerTraceConfig;
 }
 
 /** One start of a container, as recorded in state.json. */
@@ -84,6 +104,8 @@ export interface RunRecord {
   readonly watcher?: ProcRef;
   /** The output logger, for containers created with log timestamps. */
   readonly logger?: ProcRef;
+  /** The trace recorder, for traced containers. */
+  readonly trace?: RecorderRecord;
   /** Set by stop, so the outcome can say the user asked for it. */
   readonly stopRequestedAt?: string;
 }
@@ -126,7 +148,19 @@ export interface ContainerInfo {
   /** Host pid of bubblewrap's pid-namespace init, while running. */
   readonly initPid: number | null;
   readonly dir: string;
+  /** Null when the container is not traced (create --trace turns it on). */
+  readonly trace: ContainerTraceInfo | null;
   readonly spec: ResolvedSpec;
+}
+
+/** What `inspect` says of a traced container's trace. */
+export interface ContainerTraceInfo {
+  /** The JSONL file every start appends to (`corral trace NAME` reads it). */
+  readonly file: string;
+  /** Backend forced at create, or of the last run's recorder; null before the first start. */
+  readonly backend: string | null;
+  /** Host pid of the last run's recorder while it lives (it ends just after the container), else null. */
+  readonly recorderPid: number | null;
 }
 
 /** Resource use of a running container, read from its cgroup. */

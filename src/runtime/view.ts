@@ -153,6 +153,13 @@ export function containerInfo(ctx: RuntimeContext, c: Loaded): ContainerInfo {
     cgroup: live ? (run?.cgroup ?? null) : null,
     initPid: live ? (run?.init?.pid ?? null) : null,
     dir: c.paths.dir,
+    trace: c.config?.trace
+      ? {
+          file: c.paths.trace,
+          backend: run?.trace?.backend ?? c.config.trace.backend ?? null,
+          recorderPid: run?.trace && ctx.driver.alive(run.trace.recorder) ? run.trace.recorder.pid : null,
+        }
+      : null,
     ...(spec && { spec }),
   } as ContainerInfo;
 }

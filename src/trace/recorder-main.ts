@@ -3,13 +3,22 @@
  * its own, so the trace of a lifecycle container goes on after the corral that started it has
  * exited. Started by startRecorderProcess; argv[2] is its options as JSON.
  */
+import { cgroupProcsReader } from '../platform/trace-backends.js';
 import { createTracer } from './factory.js';
 import { TraceRecorder } from './recorder.js';
 import type { RecorderMessage, RecorderProcessOptions } from './recorder-process.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as RecorderProcessOptions;
 const tell = (m: RecorderMessage) => process.send?.(m);
-process.title = 'corral-trace-recorder';
+// Its label on the title, so `ps` (and a test's census) can tell whose recorder it is.
+process.title = `corral-trace-recorder ${options.target.sandbox ?? options.target.initPid}`;
+
+let handedOver = false;
+// The caller died before it heard that the recorder runs, so it could not record it anywhere:
+// nobody would know to stop it.
+process.once('disconnect', () => {
+  if (!handedOver) process.exit(1);
+});
 
 async function main(): Promise<void> {
   const { target } = options;
@@ -31,7 +40,9 @@ async function main(): Promise<void> {
   tracer.onEvent((e) => {
     if (e.type === 'exit' && e.pid === target.initPid) void stop();
   });
-  await recorder.start(target);
+  // Polling finds processes that joined the sandbox from outside its tree through the cgroup.
+  const cgroupProcs = target.cgroupName === undefined ? undefined : cgroupProcsReader(target.cgroupName);
+  await recorder.start({ ...target, ...(cgroupProcs && { cgroupProcs }) });
   // In case that exit event was missed (a polling backend, lost events).
   timers.watch = setInterval(() => {
     try {
@@ -42,6 +53,7 @@ async function main(): Promise<void> {
   }, 1000);
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
+  handedOver = true;
   tell({ op: 'ready', backend: tracer.backend });
   process.disconnect?.();
 }

@@ -4,7 +4,13 @@ import { nodeEntry } from '../util/node-entry.js';
 
 export interface RecorderProcessOptions {
   /** The sandbox: its init pid, cgroup name, and the label for `event.sandbox`. */
-  readonly target: { readonly initPid: number; readonly cgroupName?: string; readonly sandbox?: string };
+  readonly target: {
+    readonly initPid: number;
+    readonly cgroupName?: string;
+    readonly sandbox?: string;
+    /** Also record processes that join the cgroup later (see TraceTarget.joiners). Default: false. */
+    readonly joiners?: boolean;
+  };
   /** The JSONL file (e.g. a container's `trace.jsonl`). */
   readonly file: string;
   /** Add to the file instead of replacing it (a restarted container). Default: false. */
@@ -34,6 +40,8 @@ export function startRecorderProcess(options: RecorderProcessOptions): Promise<R
   const { file, execArgv } = nodeEntry(import.meta.url, 'recorder-main');
   const child = spawn(process.execPath, [...execArgv, file, JSON.stringify(options)], {
     detached: true,
+    // It outlives the caller: it must not keep the caller's directory (a mount, a data dir) busy.
+    cwd: '/',
     stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
   });
   return new Promise<RecorderProcess>((resolve, reject) => {

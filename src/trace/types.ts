@@ -80,6 +80,13 @@ export interface TraceTarget {
   readonly cgroupProcs?: (() => number[]) | undefined;
   /** Label for `event.sandbox`. Default: the cgroup name, else `pid-<initPid>`. */
   readonly sandbox?: string | undefined;
+  /**
+   * Also trace processes that join the sandbox's cgroup from outside its process tree later
+   * (`corral exec` into a container): each is adopted at its first exec inside the cgroup. Needs
+   * `cgroupName`; with the proc connector it costs a read of /proc/PID/cgroup per exec elsewhere
+   * on the host while the trace runs. Polling finds them through `cgroupProcs`. Default: false.
+   */
+  readonly joiners?: boolean | undefined;
 }
 
 /** Counters kept by every tracer; the basis of the capture rate that is reported. */

@@ -8,9 +8,11 @@ export interface FakeProcess {
   cwd?: string;
   exe?: string;
   cgroup?: string;
+  /** Its pid namespace; default `host`. */
+  pidns?: string;
 }
 
-/** An in-memory /proc: tests add, change and remove processes; `reads` counts cmdline reads. */
+/** An in-memory /proc: tests add, change and remove processes; `reads` counts argv and cgroup reads. */
 export class FakeProc implements ProcReader {
   readonly procs = new Map<number, FakeProcess>();
   reads = 0;
@@ -39,7 +41,13 @@ export class FakeProc implements ProcReader {
     return p ? { ppid: p.ppid, startTime: p.start ?? '1' } : undefined;
   }
 
+  pidNs(pid: number): string | null {
+    const p = this.procs.get(pid);
+    return p ? (p.pidns ?? 'host') : null;
+  }
+
   inCgroup(pid: number, name: string): boolean {
+    this.reads++;
     return this.procs.get(pid)?.cgroup === name;
   }
 }

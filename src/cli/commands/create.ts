@@ -11,11 +11,16 @@ export function registerCreate(program: Command, ctx: CliContext): void {
         .summary('create a container (a sandbox that runs detached); prints its name')
         .argument('<command...>', 'the command and its arguments (put -- before it)'),
     ),
-  ).action(async (command: string[], opts: Record<string, unknown>) => {
-    const { name, spec, options } = resolveCreate(command, opts, ctx.io);
-    const c = await ctx.runtime().create(name, spec, options);
-    ctx.io.stdout.write(`${c.name}\n`);
-  });
+  )
+    .option(
+      '--trace',
+      'record every command the container (and exec) runs in its trace.jsonl: see corral trace NAME; keeps a small recorder process per running container',
+    )
+    .action(async (command: string[], opts: Record<string, unknown>) => {
+      const { name, spec, options } = resolveCreate(command, opts, ctx.io);
+      const c = await ctx.runtime().create(name, spec, options);
+      ctx.io.stdout.write(`${c.name}\n`);
+    });
 }
 
 /** Options of `create` and `run -d` beyond the sandbox ones. */

@@ -46,7 +46,12 @@ export function registerRun(program: Command, ctx: CliContext): void {
 
 async function runDetached(command: string[], opts: Record<string, unknown>, ctx: CliContext): Promise<void> {
   if (opts.resultFile !== undefined) throw new ConfigError('detach', '--result-file cannot be used with -d');
-  if (opts.trace !== undefined) throw new ConfigError('detach', '--trace is not supported with -d yet');
+  if (typeof opts.trace === 'string' && opts.trace !== '')
+    throw new ConfigError(
+      'trace',
+      `run -d --trace=${opts.trace}: a container keeps its trace in its own trace.jsonl (read it with corral trace NAME); give --trace without a file`,
+      { value: opts.trace },
+    );
   const { name, spec, options } = resolveCreate(command, opts, ctx.io);
   const rt = ctx.runtime();
   const c = await rt.create(name, spec, options);

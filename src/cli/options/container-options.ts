@@ -18,6 +18,8 @@ export function resolveCreate(
       hostEnv: io.env,
       ...(typeof opts.image === 'string' && { image: opts.image }),
       ...(opts.logTimestamps === true && { logTimestamps: true }),
+      // create --trace is a flag; run -d --trace arrives as run's `--trace=` (no file).
+      ...((opts.trace === true || opts.trace === '') && { trace: true }),
     },
   };
 }

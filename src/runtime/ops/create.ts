@@ -9,7 +9,7 @@ import { checkLogger } from '../logger.js';
 import { validateName } from '../names.js';
 import { releasePort, reservePort, type PortReservation } from '../ports.js';
 import { writeConfig, writeState } from '../store.js';
-import type { RootfsRecord } from '../types.js';
+import type { ContainerTraceConfig, RootfsRecord } from '../types.js';
 
 export interface CreateOptions {
   /** Run on a copy-on-write view of this image (see `corral image import`). Default: none. */
@@ -24,6 +24,13 @@ export interface CreateOptions {
    * stays with a container, and lines have no time.
    */
   readonly logTimestamps?: boolean;
+  /**
+   * Record every process the container runs (and every command exec'd into it) with its
+   * arguments in `containers/<name>/trace.jsonl`, which each start appends to; read it with
+   * `runtime.trace(name)`. A small recorder process stays with each running container. Refused
+   * when this host cannot trace. `{ backend }` forces a tracer backend. Default false.
+   */
+  readonly trace?: boolean | ContainerTraceConfig;
 }
 
 /**
@@ -48,6 +55,8 @@ export async function createContainer(
     ...(options.hostEnv !== undefined && { hostEnv: options.hostEnv }),
   });
   if (options.logTimestamps) await checkLogger(ctx.driver.launcher);
+  const trace = traceConfig(options.trace);
+  if (trace) await ctx.driver.checkTrace(trace);
   ctx.ensureLayout();
   const paths = ctx.paths(name);
   using _lock = await ctx.lock(name, 'create');
@@ -89,6 +98,7 @@ export async function createContainer(
       spec,
       rootfs,
       ...(options.logTimestamps && { logTimestamps: true }),
+      ...(trace && { trace }),
     });
     writeState(paths, {
       status: 'created',
@@ -101,4 +111,22 @@ export async function createContainer(
     if (ctx.driver.mountsUnder(paths.dir).length === 0) rmSync(paths.dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+function traceConfig(raw: CreateOptions['trace']): ContainerTraceConfig | undefined {
+  if (raw === undefined || raw === false) return undefined;
+  if (raw === true) return {};
+  if (
+    typeof raw !== 'object' ||
+    raw === null ||
+    (raw.backend !== undefined && typeof raw.backend !== 'string')
+  )
+    throw new ConfigError(
+      'trace',
+      `create: trace must be true, false or { backend }, got ${JSON.stringify(raw)}`,
+      {
+        value: raw,
+      },
+    );
+  return raw.backend === undefined ? {} : { backend: raw.backend };
 }

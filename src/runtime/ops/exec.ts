@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
-import { ConfigError, StateError } from '../../errors.js';
+import { ConfigError, StateError, UnsupportedError } from '../../errors.js';
 import type { RuntimeContext } from '../context.js';
 import { deriveState } from '../view.js';
 
@@ -72,6 +72,14 @@ export async function execInContainer(
       name,
       status: state.status,
     });
+  // A traced container's recorder finds exec'd commands through its cgroup: without one they
+  // would run unrecorded, and the trace would claim to be the whole story.
+  if (c.config.trace && run.trace?.cgroup === null)
+    throw new UnsupportedError(
+      `cannot exec in ${name}: it is traced, and a command exec'd into it would not be recorded because the container has no cgroup`,
+      'give corral cgroups (run as root, or delegate a cgroup v2 subtree) and start the container again',
+      { name },
+    );
   const spec = c.config.spec;
   const port = c.state?.port;
   const env = {

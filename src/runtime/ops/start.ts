@@ -7,7 +7,7 @@ import type { Loaded, RuntimeContext } from '../context.js';
 import { failpoint } from '../failpoints.js';
 import { releasePort, reservePort } from '../ports.js';
 import { writeState } from '../store.js';
-import type { RunRecord, StateFile } from '../types.js';
+import type { ProcRef, RunRecord, StateFile } from '../types.js';
 import { settle } from './settle.js';
 
 /**
@@ -52,6 +52,7 @@ export async function startContainer(ctx: RuntimeContext, name: string): Promise
     return fd;
   };
   let logger: StartedLogger | undefined;
+  let recorder: ProcRef | undefined;
   try {
     const append = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
     if (c.config.logTimestamps) logger = startLogger(ctx.driver, c.paths, loggerIdentity(c.config.spec));
@@ -71,12 +72,26 @@ export async function startContainer(ctx: RuntimeContext, name: string): Promise
       blockFd,
       hide: [ctx.dataDir],
       writableRoot: c.config.rootfs.mode === 'overlay' || c.config.rootfs.mode === 'copy',
-      onReady: async ({ bwrap, init, limits, notEnforced }) => {
+      onReady: async ({ bwrap, init, cgroup, limits, notEnforced }) => {
         ready = { ...ready, bwrap, init, limits, notEnforced };
         const timeoutMs = c.config?.spec.limits.timeoutMs;
         const watcher =
           timeoutMs === undefined ? undefined : await ctx.driver.startWatcher(ready, timeoutMs, c.paths);
         if (watcher) ready = { ...ready, watcher };
+        const trace = c.config?.trace;
+        if (trace) {
+          // Now, while the init is held: the recorder sees the command's first exec.
+          const started = await ctx.driver.startRecorder({
+            init,
+            cgroup,
+            label: name,
+            file: c.paths.trace,
+            trace,
+          });
+          recorder = started.recorder;
+          ready = { ...ready, trace: started };
+          failpoint('start:traced');
+        }
         writeState(c.paths, { ...starting, run: ready });
         failpoint('start:ready');
         // The last moment before the command runs: the service can now bind the port.
@@ -97,6 +112,7 @@ export async function startContainer(ctx: RuntimeContext, name: string): Promise
     });
   } catch (err) {
     if (logger?.ref) ctx.driver.launcher.signal(logger.ref.pid, 'SIGKILL');
+    if (recorder && ctx.driver.alive(recorder)) ctx.driver.launcher.signal(recorder.pid, 'SIGKILL');
     // The driver has killed what it launched; go back to what the container was.
     writeState(c.paths, {
       status: state.status === 'exited' ? 'exited' : 'created',

@@ -113,13 +113,14 @@ function killPlan(
 
 const createKills = killPlan(['create:claimed', 'create:rootfs']);
 const startKills = killPlan(['start:recorded', 'start:ready', 'start:released']);
+const tracedStartKills = killPlan(['start:traced', 'start:ready', 'start:released']);
 const stopKills = killPlan(['stop:signalled']);
 const rmKills = killPlan(['remove:marked', 'remove:released']);
 
 export const CONTAINER_FAULTS: ContainerFault[] = [
   {
     name: 'normal',
-    share: 25,
+    share: 20,
     run: async ({ rt, name, tag }) => {
       await rt.create(name, { command: ['sh', '-c', `echo out; echo err >&2; : ${tag}`] });
       await rt.start(name);
@@ -210,6 +211,20 @@ export const CONTAINER_FAULTS: ContainerFault[] = [
       const { rt, name, tag, rand } = ctx;
       await rt.create(name, { ...sleeper(tag), limits: { memory: '64Mi' } });
       const how = startKills(rand);
+      await killedCli(rt, ['start', name], how);
+      await sleep(100);
+      return (await unfiltered(ctx)) ?? recover(ctx);
+    },
+  },
+  {
+    // A recorder (and its reader) join the start; the census finds a recorder by the container's
+    // name on its title, and by the trace file it writes.
+    name: 'cli-killed-in-traced-start',
+    share: 5,
+    run: async (ctx) => {
+      const { rt, name, tag, rand } = ctx;
+      await rt.create(name, sleeper(tag), { trace: true });
+      const how = tracedStartKills(rand);
       await killedCli(rt, ['start', name], how);
       await sleep(100);
       return (await unfiltered(ctx)) ?? recover(ctx);

@@ -22,6 +22,11 @@ const end: TraceRecord = {
   counts: { execs: 1, execsWithArgv: 1, forks: 0, exits: 0, lost: 0 },
 };
 
+async function until(ok: () => boolean, ms = 5000): Promise<void> {
+  for (const t0 = Date.now(); !ok(); await sleep(10))
+    if (Date.now() - t0 > ms) throw new Error(`not reached within ${ms} ms`);
+}
+
 async function collect(it: AsyncIterable<TraceRecord>): Promise<TraceRecord[]> {
   const out: TraceRecord[] = [];
   for await (const r of it) out.push(r);
@@ -78,24 +83,66 @@ describe('JSONL trace files', () => {
   it('follows a file as it grows, across split writes, until the end record', async () => {
     const f = file();
     const got: TraceRecord[] = [];
+    // A failed assertion must not leave the follower waiting forever (the test run would hang).
+    const ac = new AbortController();
     const following = (async () => {
-      for await (const r of readTrace(f, { follow: true, pollMs: 20 })) got.push(r);
+      for await (const r of readTrace(f, { follow: true, pollMs: 20, signal: ac.signal })) got.push(r);
     })();
-    await sleep(50); // the file does not exist yet: the follower waits for it
-    writeFileSync(f, `${JSON.stringify(start)}\n`);
-    const line = JSON.stringify(execEvent(['ls', 'é']));
-    await sleep(50);
-    appendFileSync(f, line.slice(0, 10));
-    await sleep(50);
-    appendFileSync(f, `${line.slice(10)}\n`);
-    await sleep(50);
-    assert.equal(got.length, 2);
-    appendFileSync(f, `${JSON.stringify(end)}\n${JSON.stringify(start)}\n`);
-    await following;
-    assert.deepEqual(
-      got.map((r) => r.type),
-      ['start', 'exec', 'end'],
-    );
+    try {
+      await sleep(50); // the file does not exist yet: the follower waits for it
+      writeFileSync(f, `${JSON.stringify(start)}\n`);
+      const line = JSON.stringify(execEvent(['ls', 'é']));
+      await sleep(50);
+      appendFileSync(f, line.slice(0, 10));
+      await sleep(50);
+      appendFileSync(f, `${line.slice(10)}\n`);
+      await until(() => got.length === 2);
+      appendFileSync(f, `${JSON.stringify(end)}\n${JSON.stringify(start)}\n`);
+      await following;
+      assert.deepEqual(
+        got.map((r) => r.type),
+        ['start', 'exec', 'end'],
+      );
+    } finally {
+      ac.abort();
+    }
+  });
+
+  it('follows past end records until done says no writer is left, then reads what remains', async () => {
+    const f = file();
+    writeFileSync(f, `${JSON.stringify(start)}\n${JSON.stringify(end)}\n`);
+    let finished = false;
+    const got: TraceRecord[] = [];
+    const ac = new AbortController();
+    const following = (async () => {
+      const read = readTrace(f, {
+        follow: true,
+        untilEnd: false,
+        done: () => finished,
+        pollMs: 20,
+        signal: ac.signal,
+      });
+      for await (const r of read) got.push(r);
+    })();
+    try {
+      await until(() => got.length === 2);
+      // A restart: a second recorder appends its own start, events and end.
+      appendFileSync(f, `${JSON.stringify(start)}\n`);
+      await until(() => got.length === 3);
+      appendFileSync(f, `${JSON.stringify(execEvent(['true']))}\n${JSON.stringify(end)}\n`);
+      finished = true;
+      await following;
+      assert.deepEqual(
+        got.map((r) => r.type),
+        ['start', 'end', 'start', 'exec', 'end'],
+      );
+    } finally {
+      ac.abort();
+    }
+  });
+
+  it('ends a follow of a file that was never made once done says so', async () => {
+    assert.deepEqual(await collect(readTrace(file(), { follow: true, done: () => true, pollMs: 10 })), []);
   });
 
   it('stops following when aborted', async () => {

@@ -1,3 +1,5 @@
+import { EXEC_SHIM_NAME } from '../exec-shim.js';
+
 /** Host tools the exec chain is built from (absolute paths). */
 export interface ExecTools {
   readonly sh: string;
@@ -54,7 +56,7 @@ export function buildExecArgv(input: ExecArgvInput): { file: string; args: strin
     args: [
       '-c',
       JOIN_CGROUP,
-      'corral-exec',
+      EXEC_SHIM_NAME,
       String(input.cgroupProcs.length),
       ...input.cgroupProcs,
       ...chain,

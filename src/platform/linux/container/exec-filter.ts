@@ -3,6 +3,7 @@ import path from 'node:path';
 import { UnsupportedError } from '../../../errors.js';
 import type { ResolvedSeccomp } from '../../../spec/seccomp.js';
 import { sandboxFilter } from '../seccomp/sandbox-filter.js';
+import { EXEC_SHIM_NAME, EXEC_SHIM_SCRIPT } from '../exec-shim.js';
 
 /**
  * The program the container was started with, as bubblewrap read it from its file. A container
@@ -68,5 +69,5 @@ export function execStatusShell(rootfs: string | undefined): string[] {
   } catch {
     return [];
   }
-  return [sh, '-c', 'exec "$@"', 'corral-exec'];
+  return [sh, '-c', EXEC_SHIM_SCRIPT, EXEC_SHIM_NAME];
 }

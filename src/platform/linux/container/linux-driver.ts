@@ -8,9 +8,16 @@ import type {
   DriverRun,
   DriverStartRequest,
   DriverStats,
+  RecorderRequest,
 } from '../../../runtime/driver.js';
 import type { ContainerPaths } from '../../../runtime/paths.js';
-import type { ProcRef, RootfsRecord, RunRecord } from '../../../runtime/types.js';
+import type {
+  ContainerTraceConfig,
+  ProcRef,
+  RecorderRecord,
+  RootfsRecord,
+  RunRecord,
+} from '../../../runtime/types.js';
 import { DEFAULT_PATH } from '../../../spec/resolve.js';
 import type { ResolvedSpec } from '../../../spec/types.js';
 import type { Cgroup } from '../cgroup/types.js';
@@ -26,6 +33,12 @@ import { execInContainer } from './exec.js';
 import { holdersOf, identify, isAlive } from './proc-identity.js';
 import { isMountPoint, mountsUnder, prepareRootfs, releaseRootfs } from './rootfs.js';
 import { watcherArgs } from './timeout-watcher.js';
+import {
+  checkContainerTrace,
+  startContainerRecorder,
+  stopContainerRecorder,
+  writersOf,
+} from './trace-recorder.js';
 
 /** Linux containers: bubblewrap started detached, cgroups, nsenter for exec, overlayfs for images. */
 export class LinuxContainerDriver implements ContainerDriver {
@@ -96,7 +109,7 @@ export class LinuxContainerDriver implements ContainerDriver {
         const init = identify(ready.initPid);
         if (!bwrap || !init) throw new LaunchError('the sandbox ended while it was being set up');
         refs = { bwrap, init };
-        await req.onReady({ ...refs, ...planned });
+        await req.onReady({ ...refs, cgroup: ready.cgroupName, ...planned });
       },
     });
     if (!refs) throw new LaunchError('the sandbox started without reporting its processes');
@@ -174,14 +187,25 @@ export class LinuxContainerDriver implements ContainerDriver {
     );
     for (const r of refs) this.launcher.signal(r.pid, 'SIGKILL');
     // An operation killed before it recorded its processes: a start's are blocked on the FIFO,
-    // a create's port holder keeps the container dir open.
-    if (thorough) for (const pid of holdersOf([paths.block, paths.dir])) this.launcher.signal(pid, 'SIGKILL');
+    // a create's port holder keeps the container dir open, a recorder writes the trace.
+    if (thorough)
+      for (const pid of [...holdersOf([paths.block, paths.dir]), ...writersOf(paths.trace)])
+        this.launcher.signal(pid, 'SIGKILL');
     await this.cgroup(run)?.destroy();
     for (let i = 0; i < 1000 && refs.some((r) => isAlive(r)); i++) await sleep(2);
     // The logger ends by itself once every writer is gone, after writing what it had read.
     const logger = run.logger;
     for (let i = 0; logger && i < 500 && isAlive(logger); i++) await sleep(2);
     if (logger && isAlive(logger)) this.launcher.signal(logger.pid, 'SIGKILL');
+    // After the init: the recorder's last events are the container's exits.
+    if (run.trace) await stopContainerRecorder(this.launcher, run.trace.recorder);
+  }
+
+  checkTrace(trace: ContainerTraceConfig): Promise<void> {
+    return checkContainerTrace(trace);
+  }
+  startRecorder(request: RecorderRequest): Promise<RecorderRecord> {
+    return startContainerRecorder(request);
   }
 
   async startWatcher(run: RunRecord, timeoutMs: number, paths: ContainerPaths): Promise<ProcRef | undefined> {

@@ -61,7 +61,13 @@ export class ConnectorHub {
   }
 
   async add(
-    target: { label: string; initPid: number; cgroupName: string | undefined; existing: number[] },
+    target: {
+      label: string;
+      initPid: number;
+      cgroupName: string | undefined;
+      joiners: boolean;
+      existing: number[];
+    },
     deliver: (event: TraceEvent) => void,
   ): Promise<number> {
     const id = this.nextId++;

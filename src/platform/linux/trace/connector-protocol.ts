@@ -8,6 +8,7 @@ export type ToReader =
       label: string;
       initPid: number;
       cgroupName: string | undefined;
+      joiners: boolean;
       existing: number[];
     }
   | { op: 'remove'; id: number }

@@ -109,7 +109,8 @@ process.on('disconnect', () => void close().then(() => process.exit(0)));
 
 async function handle(m: ToReader): Promise<void> {
   if (m.op === 'add') {
-    queue(filter.add({ id: m.id, label: m.label, initPid: m.initPid, cgroupName: m.cgroupName }, m.existing));
+    const { id, label, initPid, cgroupName, joiners } = m;
+    queue(filter.add({ id, label, initPid, cgroupName, joiners }, m.existing));
     post({ op: 'added', id: m.id });
   } else if (m.op === 'remove') {
     await drain();

@@ -52,7 +52,13 @@ export class ProcConnectorTracer extends TracerCore {
     // forks are followed from the events.
     const existing = new Set([...(target.cgroupProcs?.() ?? []), ...descendantsOf(target.initPid)]);
     this.id = await hub.add(
-      { label, initPid: target.initPid, cgroupName: target.cgroupName, existing: [...existing] },
+      {
+        label,
+        initPid: target.initPid,
+        cgroupName: target.cgroupName,
+        joiners: target.joiners ?? false,
+        existing: [...existing],
+      },
       (e) => this.emit(e),
     );
   }

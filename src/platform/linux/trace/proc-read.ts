@@ -100,3 +100,8 @@ export function inCgroup(pid: number, name: string): boolean {
   }
   return false;
 }
+
+/** The pid namespace /proc/PID/ns/pid names (e.g. `pid:[4026532]`); null once the process is gone. */
+export function readPidNs(pid: number): string | null {
+  return tryLink(`/proc/${pid}/ns/pid`);
+}

@@ -2,28 +2,38 @@ import { decodeWaitStatus } from '../../../trace/wait-status.js';
 import { monotonicToIso } from '../../../trace/now.js';
 import type { TraceEvent } from '../../../trace/types.js';
 import type { ProcEvent } from './proc-event.js';
-import { inCgroup, readExecInfo, readStat, type ExecInfo, type ProcStat } from './proc-read.js';
+import { isExecShim } from '../exec-shim.js';
+import { inCgroup, readExecInfo, readPidNs, readStat, type ExecInfo, type ProcStat } from './proc-read.js';
 
 /** How the filter looks at /proc (tests substitute a fake host). */
 export interface ProcReader {
   execInfo(pid: number): ExecInfo;
   stat(pid: number): ProcStat | undefined;
   inCgroup(pid: number, cgroupName: string): boolean;
+  pidNs(pid: number): string | null;
 }
 
-export const hostProc: ProcReader = { execInfo: readExecInfo, stat: readStat, inCgroup };
+export const hostProc: ProcReader = { execInfo: readExecInfo, stat: readStat, inCgroup, pidNs: readPidNs };
 
 export interface FilterTarget {
   readonly id: number;
   readonly label: string;
   readonly initPid: number;
   readonly cgroupName: string | undefined;
+  /** Adopt a process outside the tree at its first exec inside the cgroup (see TraceTarget.joiners). */
+  readonly joiners?: boolean;
 }
 
 interface Tracked {
   readonly target: FilterTarget;
   readonly ppid: number | null;
   command: string | null;
+  /**
+   * Part of corral's way in (`corral exec`): a joiner and what it forks, until the user's command
+   * is exec'd inside the sandbox. Nothing of it is reported: the trace shows what ran in the
+   * sandbox, not corral's plumbing around it.
+   */
+  entering?: boolean;
 }
 
 export interface Routed {
@@ -41,13 +51,19 @@ export interface Routed {
 export class SandboxFilter {
   private readonly tracked = new Map<number, Tracked>();
   private readonly targets = new Map<number, FilterTarget>();
+  /** Each target's pid namespace, read from its init: a joiner outside it is still entering. */
+  private readonly namespaces = new Map<number, string | null>();
   private degraded = false;
+  /** Targets that adopt processes joining their cgroup: while any exists, host execs cost a read. */
+  private joinable = 0;
 
   constructor(private readonly proc: ProcReader = hostProc) {}
 
   /** Starts tracing a sandbox; processes already in it (besides its init) are reported as attached. */
   add(target: FilterTarget, existing: readonly number[] = []): Routed[] {
     this.targets.set(target.id, target);
+    this.namespaces.set(target.id, this.proc.pidNs(target.initPid));
+    if (target.joiners && target.cgroupName) this.joinable++;
     const initStat = this.proc.stat(target.initPid);
     const initCommand = this.proc.execInfo(target.initPid).command;
     this.tracked.set(target.initPid, { target, ppid: initStat?.ppid ?? null, command: initCommand });
@@ -67,7 +83,10 @@ export class SandboxFilter {
   }
 
   remove(id: number): void {
+    const target = this.targets.get(id);
+    if (target?.joiners && target.cgroupName) this.joinable--;
     this.targets.delete(id);
+    this.namespaces.delete(id);
     for (const [pid, t] of this.tracked) if (t.target.id === id) this.tracked.delete(pid);
   }
 
@@ -91,8 +110,14 @@ export class SandboxFilter {
         if (ev.childPid !== ev.childTgid) return undefined; // a thread
         const parent = this.member(ev.parentTgid);
         if (!parent) return undefined;
-        const child: Tracked = { target: parent.target, ppid: ev.parentTgid, command: parent.command };
+        const child: Tracked = {
+          target: parent.target,
+          ppid: ev.parentTgid,
+          command: parent.command,
+          ...(parent.entering && { entering: true }),
+        };
         this.tracked.set(ev.childTgid, child);
+        if (child.entering) return undefined;
         return this.route(child, {
           type: 'fork',
           timestamp: monotonicToIso(ev.timestampNs),
@@ -106,6 +131,7 @@ export class SandboxFilter {
         if (!t) return undefined;
         const info = this.proc.execInfo(ev.tgid);
         t.command = info.command;
+        if (t.entering && this.stillEntering(ev.tgid, t, info)) return undefined;
         return this.route(t, {
           type: 'exec',
           timestamp: monotonicToIso(ev.timestampNs),
@@ -120,6 +146,7 @@ export class SandboxFilter {
         const t = this.tracked.get(ev.tgid);
         if (!t) return undefined;
         this.tracked.delete(ev.tgid);
+        if (t.entering) return undefined;
         return this.route(t, {
           type: 'exit',
           timestamp: monotonicToIso(ev.timestampNs),
@@ -148,16 +175,46 @@ export class SandboxFilter {
     return undefined;
   }
 
-  /** After lost events, a process whose fork was missed is found through its cgroup. */
+  /**
+   * A process that execs in a sandbox's cgroup without being in its tree: one whose fork was
+   * missed (after lost events), or one that joined the cgroup from outside (`corral exec` moves
+   * its first process in, then execs the entry into the namespaces), for targets that want those.
+   */
   private adopt(pid: number): Tracked | undefined {
-    if (!this.degraded) return undefined;
+    if (!this.degraded && this.joinable === 0) return undefined;
     for (const target of this.targets.values()) {
-      if (!target.cgroupName || !this.proc.inCgroup(pid, target.cgroupName)) continue;
-      const t: Tracked = { target, ppid: this.proc.stat(pid)?.ppid ?? null, command: null };
+      if (!target.cgroupName || !(this.degraded || target.joiners)) continue;
+      if (!this.proc.inCgroup(pid, target.cgroupName)) continue;
+      // A process whose fork was missed is already in the sandbox's pid namespace; corral exec's
+      // chain joins the cgroup first, on the host side of that namespace.
+      const entering = this.proc.pidNs(pid) !== this.namespaces.get(target.id);
+      const t: Tracked = {
+        target,
+        ppid: this.proc.stat(pid)?.ppid ?? null,
+        command: null,
+        ...(entering && { entering: true }),
+      };
       this.tracked.set(pid, t);
       return t;
     }
     return undefined;
+  }
+
+  /**
+   * Whether this exec of an entering process is still corral's plumbing: a program outside the
+   * sandbox's pid namespace (prlimit, setpriv, nsenter), the nested bubblewrap that loads the
+   * container's syscall filter, or the status shell. The first exec past those is the user's
+   * command, and from there on everything is reported.
+   */
+  private stillEntering(pid: number, t: Tracked, info: ExecInfo): boolean {
+    if (this.proc.pidNs(pid) !== this.namespaces.get(t.target.id)) return true;
+    if (info.exe?.endsWith('/bwrap') && info.args?.includes('--add-seccomp-fd')) return true;
+    if (isExecShim(info.args)) {
+      t.entering = false; // its next exec is the user's command
+      return true;
+    }
+    t.entering = false;
+    return false;
   }
 
   private confirm(pid: number, target: FilterTarget): boolean {

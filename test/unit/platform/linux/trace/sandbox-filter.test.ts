@@ -25,7 +25,7 @@ const exit = (pid: number, status: number, tgid = pid): ProcEvent => ({
 
 function setup() {
   const proc = new FakeProc()
-    .set(10, { ppid: 1, argv: ['bwrap', '--args'], cgroup: 'run-a' })
+    .set(10, { ppid: 1, argv: ['bwrap', '--args'], cgroup: 'run-a', pidns: 'box' })
     .set(500, { ppid: 1, argv: ['host-daemon'] });
   const filter = new SandboxFilter(proc);
   filter.add({ id: 1, label: 'box', initPid: 10, cgroupName: 'run-a' });
@@ -121,9 +121,101 @@ describe('sandbox filter', () => {
     proc.set(11, { ppid: 500, argv: ['host'], cgroup: 'system' });
     assert.deepEqual(feed(exec(11)), []);
     // pid 12's fork was missed, but it is in the sandbox's cgroup
-    proc.set(12, { ppid: 10, argv: ['ls'], cgroup: 'run-a' });
+    proc.set(12, { ppid: 10, argv: ['ls'], cgroup: 'run-a', pidns: 'box' });
     const [e] = feed(exec(12));
     assert.equal(e?.event.type === 'exec' && e.event.command, 'ls');
+  });
+
+  it('adopts a process that joins the cgroup from outside (corral exec) only for a target that asks, then follows its tree', () => {
+    const { proc, filter, feed } = setup();
+    // corral's exec wrapper: forked by corral (pid 900), moves itself into the cgroup, execs nsenter
+    proc.set(901, { ppid: 900, argv: ['nsenter', '-t', '10'], cgroup: 'run-a' });
+    assert.deepEqual(feed(fork(900, 901), exec(901)), [], 'the plain target ignores joiners');
+    filter.remove(1);
+    filter.add({ id: 3, label: 'box', initPid: 10, cgroupName: 'run-a', joiners: true });
+    proc.set(902, { ppid: 900, argv: ['nsenter', '-t', '10'], cgroup: 'run-a' });
+    proc.set(903, { ppid: 902, argv: ['make', 'all'], cgroup: 'run-a', pidns: 'box' });
+    proc.set(501, { ppid: 500, argv: ['curl', 'x'], cgroup: 'system' });
+    const out = feed(
+      fork(900, 902),
+      exec(902),
+      fork(902, 903),
+      exec(903),
+      exit(903, 0),
+      exit(902, 0),
+      exec(501),
+    );
+    assert.deepEqual(
+      out.map((r) => [r.id, r.event.type, r.event.type !== 'lost' && r.event.pid]),
+      [
+        [3, 'exec', 903],
+        [3, 'exit', 903],
+      ],
+      "corral's nsenter, outside the sandbox's pid namespace, is plumbing: only what it starts inside is reported",
+    );
+    const e = out[0]?.event;
+    assert.ok(e?.type === 'exec');
+    assert.equal(e.ppid, 902, 'its parent is the process that brought it in');
+    // Without such a target, a host exec costs no /proc read again.
+    filter.remove(3);
+    const reads = proc.reads;
+    assert.deepEqual(feed(exec(501)), []);
+    assert.equal(proc.reads, reads);
+  });
+
+  it("hides corral exec's whole way in (prlimit, setpriv, nsenter, nested bwrap, status shell) and reports the user's command and its children", () => {
+    const { proc, filter, feed } = setup();
+    filter.remove(1);
+    filter.add({ id: 4, label: 'box', initPid: 10, cgroupName: 'run-a', joiners: true });
+    const inCg = { cgroup: 'run-a' };
+    const shim = ['/bin/sh', '-c', 'exec "$@"', 'corral-exec', 'sh', '-c', 'cat /etc/hostname'];
+    const nested = ['/usr/bin/bwrap', '--unshare-user', '--add-seccomp-fd', '3', '--', ...shim];
+    proc.set(700, { ppid: 600, argv: ['/usr/bin/prlimit', '--core=0:0', '--', 'setpriv'], ...inCg });
+    const plumbing = feed(fork(600, 700), exec(700));
+    proc.set(700, { ppid: 600, argv: ['/usr/bin/setpriv', '--no-new-privs', '--', 'nsenter'], ...inCg });
+    plumbing.push(...feed(exec(700)));
+    proc.set(700, { ppid: 600, argv: ['/usr/bin/nsenter', '--target', '10', '--', ...nested], ...inCg });
+    plumbing.push(...feed(exec(700)));
+    proc.set(701, { ppid: 700, argv: nested, exe: '/usr/bin/bwrap', ...inCg, pidns: 'box' });
+    plumbing.push(...feed(fork(700, 701), exec(701)));
+    proc.set(702, { ppid: 701, argv: shim, exe: '/usr/bin/dash', ...inCg, pidns: 'box' });
+    plumbing.push(...feed(fork(701, 702), exec(702)));
+    assert.deepEqual(plumbing, [], 'nothing of the way in is reported');
+    proc.set(702, { ppid: 701, argv: ['sh', '-c', 'cat /etc/hostname'], ...inCg, pidns: 'box' });
+    proc.set(703, { ppid: 702, argv: ['cat', '/etc/hostname'], ...inCg, pidns: 'box' });
+    const out = feed(
+      exec(702),
+      fork(702, 703),
+      exec(703),
+      exit(703, 0),
+      exit(702, 0),
+      exit(701, 0),
+      exit(700, 0),
+    );
+    assert.deepEqual(
+      out.map((r) => [r.event.type, r.event.type !== 'lost' && r.event.pid]),
+      [
+        ['exec', 702],
+        ['fork', 703],
+        ['exec', 703],
+        ['exit', 703],
+        ['exit', 702],
+      ],
+    );
+    const first = out[0]?.event;
+    assert.ok(first?.type === 'exec');
+    assert.deepEqual([first.command, first.args], ['sh', ['-c', 'cat /etc/hostname']]);
+  });
+
+  it('reports a process in the sandbox that merely looks like the status shell', () => {
+    const { proc, feed } = setup();
+    proc.set(11, { ppid: 10, argv: ['/bin/sh', '-c', 'exec "$@"', 'corral-exec', 'hide-me'], pidns: 'box' });
+    const out = feed(fork(10, 11), exec(11));
+    assert.deepEqual(
+      out.map((r) => r.event.type),
+      ['fork', 'exec'],
+      'only processes coming in from outside can be plumbing',
+    );
   });
 
   it('keeps sandboxes apart when several are traced', () => {
