@@ -4,7 +4,7 @@
  * how many it captured the exact argv, and what tracing costs in time.
  *
  * Environment: BENCH_EXECS (default 1000), BENCH_REPS (default 10), BENCH_BACKEND (default: best),
- * BENCH_REALTIME=0 (proc connector reader at normal priority), BENCH_DIST=1 (the built package).
+ * BENCH_REALTIME=0 (proc connector capture at normal priority), BENCH_DIST=1 (the built package).
  */
 import { readFileSync } from 'node:fs';
 import type * as Corral from '../src/index.js';
@@ -61,8 +61,9 @@ async function once(traced: boolean): Promise<Sample> {
   // The reader ends with the run: its CPU is sampled while it lives.
   let readerCpuMs: number | undefined;
   const sampler = setInterval(() => {
-    const pid = tracer instanceof ProcConnectorTracer ? tracer.readerPid : undefined;
-    readerCpuMs = cpuOf(pid) ?? readerCpuMs;
+    if (!(tracer instanceof ProcConnectorTracer)) return;
+    const reader = cpuOf(tracer.readerPid);
+    if (reader !== undefined) readerCpuMs = reader + (cpuOf(tracer.capturePid) ?? 0);
   }, 20);
   const cpu = process.cpuUsage();
   const started = performance.now();
@@ -151,5 +152,5 @@ console.log(
 );
 const readerCpu = traced.flatMap((s) => (s.readerCpuMs === undefined ? [] : [s.readerCpuMs]));
 console.log(
-  `CPU per run: corral untraced ${med(plain, (s) => s.cpuMs).toFixed(1)} ms, traced ${med(traced, (s) => s.cpuMs).toFixed(1)} ms${readerCpu.length ? `; tracer reader process ${median(readerCpu).toFixed(0)} ms (incl. its start, and every host event meanwhile)` : ''}`,
+  `CPU per run: corral untraced ${med(plain, (s) => s.cpuMs).toFixed(1)} ms, traced ${med(traced, (s) => s.cpuMs).toFixed(1)} ms${readerCpu.length ? `; tracer reader and capture processes ${median(readerCpu).toFixed(0)} ms (incl. its start, and every host event meanwhile)` : ''}`,
 );

@@ -29,6 +29,31 @@ export function marker(): string {
 }
 
 /** Host pids whose command line contains `text`. */
+/** Whether a host process runs: a zombie (its parent has not reaped it yet) does not. */
+export function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Tracer helpers (a proc connector reader or its capture) whose parent is gone: a recorder or
+ * reader that died without ending them. Helpers of live tracers have their parent.
+ */
+export function orphanedTracerHelpers(): number[] {
+  return [...hostPidsWith('corral-trace-reader'), ...hostPidsWith('corral-trace-capture')].filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return running(pid) && stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] === '1';
+    } catch {
+      return false;
+    }
+  });
+}
+
 export function hostPidsWith(text: string): number[] {
   const out: number[] = [];
   for (const e of readdirSync('/proc')) {

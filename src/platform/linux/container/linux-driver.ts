@@ -185,12 +185,15 @@ export class LinuxContainerDriver implements ContainerDriver {
     const refs = [run.watcher, run.init, run.bwrap].filter(
       (r): r is ProcRef => r !== undefined && isAlive(r),
     );
-    for (const r of refs) this.launcher.signal(r.pid, 'SIGKILL');
     // An operation killed before it recorded its processes: a start's are blocked on the FIFO,
-    // a create's port holder keeps the container dir open, a recorder writes the trace.
+    // a create's port holder keeps the container dir open, a recorder writes the trace. They
+    // are waited for like the others: when this returns, none of them is left.
     if (thorough)
-      for (const pid of [...holdersOf([paths.block, paths.dir]), ...writersOf(paths.trace)])
-        this.launcher.signal(pid, 'SIGKILL');
+      for (const pid of [...holdersOf([paths.block, paths.dir]), ...writersOf(paths.trace)]) {
+        const ref = identify(pid);
+        if (ref) refs.push(ref);
+      }
+    for (const r of refs) this.launcher.signal(r.pid, 'SIGKILL');
     await this.cgroup(run)?.destroy();
     for (let i = 0; i < 1000 && refs.some((r) => isAlive(r)); i++) await sleep(2);
     // The logger ends by itself once every writer is gone, after writing what it had read.

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { ProbeResult, TracerBackend } from '../../../trace/backend.js';
-import { openConnectorSocket } from './connector-socket.js';
+import { openConnectorCapture } from './connector-capture.js';
 import { ProcConnectorTracer } from './proc-connector-tracer.js';
 import { ProcPollTracer } from './proc-poll-tracer.js';
 
@@ -10,9 +10,11 @@ let connectorProbe: Promise<ProbeResult> | undefined;
 function probeConnector(): Promise<ProbeResult> {
   connectorProbe ??= (async (): Promise<ProbeResult> => {
     try {
-      const s = await openConnectorSocket({
+      const s = await openConnectorCapture({
         receiveBuffer: 64 << 10,
         subscribeTimeoutMs: 1000,
+        flushMs: 20,
+        realtime: false,
         onEvents: () => undefined,
         onOverflow: () => undefined,
         onError: () => undefined,
@@ -20,8 +22,14 @@ function probeConnector(): Promise<ProbeResult> {
       await s.close();
       return { ok: true };
     } catch (err) {
-      const e = err as NodeJS.ErrnoException & { errno?: number };
-      const denied = e.code === 'EPERM' || e.errno === 1;
+      const e = err as NodeJS.ErrnoException;
+      const denied = e.code === 'EPERM';
+      if (e.code === 'ENOPERL')
+        return {
+          ok: false,
+          reason: e.message,
+          fix: 'apt-get install perl-base (every Debian and Ubuntu system has it)',
+        };
       return {
         ok: false,
         reason: denied
@@ -56,7 +64,7 @@ export function linuxTracerBackends(): TracerBackend[] {
     {
       name: 'proc-connector',
       mechanism:
-        'proc connector (netlink): fork/exec/exit from the kernel in real time, argv read from /proc at exec',
+        'proc connector (netlink): fork/exec/exit from the kernel in real time, argv read from /proc at exec by a real-time capture',
       kind: 'kernel',
       limitation: 'argv of a process that exits before it is read is reported as not captured',
       probe: probeConnector,

@@ -15,6 +15,8 @@ interface Reader {
   readonly ready: Promise<void>;
   readonly waiters: Map<string, () => void>;
   realtime: string | null;
+  /** The capture (the perl program holding the netlink sockets), a child of the reader. */
+  capturePid?: number;
   dead: boolean;
 }
 
@@ -46,6 +48,11 @@ export class ConnectorHub {
   /** Host pid of the reader process while it runs. */
   get readerPid(): number | undefined {
     return this.reader?.child.pid;
+  }
+
+  /** Host pid of the reader's capture process while it runs. */
+  get capturePid(): number | undefined {
+    return this.reader?.capturePid;
   }
 
   /** Starts the reader if needed; resolves when the kernel has accepted the subscription. */
@@ -114,6 +121,7 @@ export class ConnectorHub {
     child.on('message', (m: FromReader) => {
       if (m.op === 'ready') {
         r.realtime = m.realtime;
+        r.capturePid = m.capturePid;
         settle?.resolve();
       } else if (m.op === 'failed') {
         this.died(r, m.message);

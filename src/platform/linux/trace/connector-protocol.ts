@@ -15,7 +15,7 @@ export type ToReader =
   | { op: 'close' };
 
 export type FromReader =
-  | { op: 'ready'; realtime: string | null }
+  | { op: 'ready'; realtime: string | null; capturePid: number; mode: 'single' | 'split' }
   | { op: 'failed'; message: string; code: string | undefined }
   | { op: 'added'; id: number }
   | { op: 'removed'; id: number }
@@ -23,9 +23,9 @@ export type FromReader =
   | { op: 'closed' };
 
 export interface ReaderOptions {
-  /** Ask for SCHED_FIFO priority 1 for the reader (see ProcConnectorOptions.realtime). */
+  /** Ask for SCHED_FIFO priority 1 for the capture (see ProcConnectorOptions.realtime). */
   readonly realtime: boolean;
-  /** SO_RCVBUF for the netlink socket, bytes. */
+  /** SO_RCVBUF for each netlink socket, bytes. */
   readonly receiveBuffer: number;
   /** How long to wait for the kernel's reply to the subscription, ms. */
   readonly subscribeTimeoutMs: number;

@@ -1,15 +1,13 @@
 /**
- * The proc connector's reader, a small process of its own. It owns the netlink socket and reads
- * each exec's argv from /proc the moment the event arrives: a short-lived process may be gone a
- * millisecond later. It is a process rather than a thread because every fork() corral does to
- * start a sandbox write-locks corral's own memory map, and a thread sharing it then stalls on
- * its next page fault (measured: with the same process spawning continuously, a reader thread
- * lost argv for 25-40% of a burst; a reader process lost none). Events go back in batches.
+ * The proc connector's reader, a small process of its own: it runs the capture (the perl
+ * program that owns the netlink sockets and reads each exec's argv at once, see
+ * capture-script.ts), keeps the events of the traced sandboxes and sends them to corral in
+ * batches. Being a process of its own, it neither slows corral nor is slowed by it: every fork
+ * corral does to start a sandbox write-locks corral's memory map, and a thread sharing it
+ * stalls on its next page fault.
  */
-import { spawnSync } from 'node:child_process';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FromReader, ReaderOptions, ToReader } from './connector-protocol.js';
-import { openConnectorSocket, type ConnectorSocket } from './connector-socket.js';
+import { openConnectorCapture, type ConnectorCapture } from './connector-capture.js';
 import { SandboxFilter, type Routed } from './sandbox-filter.js';
 
 const send = process.send?.bind(process);
@@ -21,9 +19,6 @@ process.title = 'corral-trace-reader';
 const filter = new SandboxFilter();
 let batch: Routed[] = [];
 let flushQueued = false;
-// Datagrams read since the last check phase: the native reader takes at most 32 per turn, so a
-// turn with fewer means the socket was empty at that point.
-let readThisTurn = 0;
 
 // Handing events over wakes corral: once per event would double the cost of tracing a burst
 // of short processes. They go in batches, at most FLUSH_MS late (a person watching live does
@@ -49,45 +44,31 @@ function queue(items: Routed[]): void {
   }
 }
 
-/** Waits until everything the kernel had queued when this was called has been read. */
-async function drain(): Promise<void> {
-  do {
-    readThisTurn = 0;
-    await nextTurn();
-  } while (readThisTurn >= 32);
-}
-
-/**
- * SCHED_FIFO at the lowest real-time priority: the reader then runs as soon as an event arrives
- * instead of waiting for a busy CPU's time slice (measured here: otherwise 3-20% of argv is lost
- * in a burst of short execs). The kernel's real-time throttling still bounds it. Only this
- * thread is raised, after chrt has run: nothing it starts later inherits it (it starts nothing).
- */
-function raisePriority(): string | null {
-  const r = spawnSync('chrt', ['-f', '-p', '1', String(process.pid)], { stdio: 'ignore', timeout: 2000 });
-  return r.status === 0 ? `SCHED_FIFO 1 (pid ${process.pid})` : null;
-}
-
-let socket: ConnectorSocket | undefined;
+let capture: ConnectorCapture | undefined;
 
 async function main(): Promise<void> {
-  const realtime = options.realtime ? raisePriority() : null;
   try {
-    socket = await openConnectorSocket({
+    capture = await openConnectorCapture({
       receiveBuffer: options.receiveBuffer,
       subscribeTimeoutMs: options.subscribeTimeoutMs,
+      flushMs: FLUSH_MS,
+      realtime: options.realtime,
       onEvents: (events) => {
-        readThisTurn++;
         if (filter.size === 0) return;
         const out: Routed[] = [];
         for (const ev of events) {
           const r = filter.handle(ev);
           if (r) out.push(r);
         }
+        // The capture already batches (at most FLUSH_MS late): pass its batch on as it is.
         queue(out);
+        flush();
       },
       onOverflow: () => queue(filter.lost('the kernel dropped process events: the socket buffer was full')),
-      onError: (err) => queue(filter.lost(`proc connector error: ${err.message}`)),
+      onError: (err) => {
+        queue(filter.lost(`proc connector error: ${err.message}`));
+        flush();
+      },
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -95,12 +76,12 @@ async function main(): Promise<void> {
     process.disconnect();
     return;
   }
-  post({ op: 'ready', realtime });
+  post({ op: 'ready', realtime: capture.realtime, capturePid: capture.pid, mode: capture.mode });
 }
 
 async function close(): Promise<void> {
-  await socket?.close();
-  socket = undefined;
+  await capture?.close();
+  capture = undefined;
 }
 
 process.on('message', (m: ToReader) => void handle(m));
@@ -111,11 +92,13 @@ async function handle(m: ToReader): Promise<void> {
   if (m.op === 'add') {
     const { id, label, initPid, cgroupName, joiners } = m;
     queue(filter.add({ id, label, initPid, cgroupName, joiners }, m.existing));
+    capture?.readPlaces(filter.wantsPlaces);
     post({ op: 'added', id: m.id });
   } else if (m.op === 'remove') {
-    await drain();
+    await capture?.drain();
     flush();
     filter.remove(m.id);
+    capture?.readPlaces(filter.wantsPlaces);
     post({ op: 'removed', id: m.id });
   } else {
     await close();

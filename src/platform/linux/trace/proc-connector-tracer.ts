@@ -5,12 +5,12 @@ import { ConnectorHub } from './connector-hub.js';
 
 export interface ProcConnectorOptions {
   /**
-   * Run the reader process at real-time priority (SCHED_FIFO 1, through chrt), so argv of
+   * Run the capture at real-time priority (SCHED_FIFO 1, through chrt), so argv of
    * short-lived processes is read before they exit. Falls back to normal priority when that is
    * refused. Default: true.
    */
   readonly realtime?: boolean;
-  /** Kernel receive buffer of the netlink socket, in bytes. Default: 8 MiB. */
+  /** Kernel receive buffer of each netlink socket, in bytes. Default: 8 MiB. */
   readonly receiveBuffer?: number;
   /** How long to wait for the kernel to accept the subscription. Default: 1000 ms. */
   readonly subscribeTimeoutMs?: number;
@@ -18,8 +18,9 @@ export interface ProcConnectorOptions {
 
 /**
  * Linux (root; any user since kernel 6.6): the kernel's proc connector reports every fork, exec
- * and exit on the host in real time; a shared reader process keeps those of the traced sandbox
- * and reads each exec's argv, cwd and exe from /proc at once.
+ * and exit on the host in real time. A shared reader process runs the capture (a small perl
+ * program at real-time priority that reads each exec's argv, cwd and exe from /proc at once)
+ * and keeps the events of the traced sandboxes.
  */
 export class ProcConnectorTracer extends TracerCore {
   readonly backend = 'proc-connector';
@@ -35,9 +36,14 @@ export class ProcConnectorTracer extends TracerCore {
     return this.hub?.realtime ?? null;
   }
 
-  /** Host pid of the reader process that holds the netlink socket, while tracing. */
+  /** Host pid of the reader process (it filters the events), while tracing. */
   get readerPid(): number | undefined {
     return this.hub?.readerPid;
+  }
+
+  /** Host pid of the capture that holds the netlink sockets (a child of the reader), while tracing. */
+  get capturePid(): number | undefined {
+    return this.hub?.capturePid;
   }
 
   protected async open(target: TraceTarget, label: string): Promise<void> {

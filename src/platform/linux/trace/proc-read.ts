@@ -93,7 +93,11 @@ export function readStat(pid: number): ProcStat | undefined {
 /** Whether /proc/PID/cgroup places the process in a cgroup called `name` (any hierarchy). */
 export function inCgroup(pid: number, name: string): boolean {
   const raw = tryRead(`/proc/${pid}/cgroup`)?.toString('utf8');
-  if (!raw) return false;
+  return raw !== undefined && cgroupFileNames(raw, name);
+}
+
+/** Whether the text of a /proc/PID/cgroup file names a cgroup called `name` (any hierarchy). */
+export function cgroupFileNames(raw: string, name: string): boolean {
   for (const line of raw.split('\n')) {
     const path = line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
     if (path.split('/').includes(name)) return true;

@@ -2,8 +2,18 @@ import { decodeWaitStatus } from '../../../trace/wait-status.js';
 import { monotonicToIso } from '../../../trace/now.js';
 import type { TraceEvent } from '../../../trace/types.js';
 import type { ProcEvent } from './proc-event.js';
+
+type ExecEvent = Extract<ProcEvent, { kind: 'exec' }>;
 import { isExecShim } from '../exec-shim.js';
-import { inCgroup, readExecInfo, readPidNs, readStat, type ExecInfo, type ProcStat } from './proc-read.js';
+import {
+  cgroupFileNames,
+  inCgroup,
+  readExecInfo,
+  readPidNs,
+  readStat,
+  type ExecInfo,
+  type ProcStat,
+} from './proc-read.js';
 
 /** How the filter looks at /proc (tests substitute a fake host). */
 export interface ProcReader {
@@ -94,6 +104,11 @@ export class SandboxFilter {
     return this.targets.size;
   }
 
+  /** Whether a target adopts joiners: then each exec's pid namespace and cgroup matter. */
+  get wantsPlaces(): boolean {
+    return this.joinable > 0;
+  }
+
   /** The kernel dropped events: every sandbox is told, and membership is confirmed from now on. */
   lost(reason: string): Routed[] {
     this.degraded = true;
@@ -127,11 +142,11 @@ export class SandboxFilter {
         });
       }
       case 'exec': {
-        const t = this.member(ev.tgid) ?? this.adopt(ev.tgid);
+        const t = this.member(ev.tgid) ?? this.adopt(ev);
         if (!t) return undefined;
-        const info = this.proc.execInfo(ev.tgid);
+        const info = ev.info ?? this.proc.execInfo(ev.tgid);
         t.command = info.command;
-        if (t.entering && this.stillEntering(ev.tgid, t, info)) return undefined;
+        if (t.entering && this.stillEntering(ev, t, info)) return undefined;
         return this.route(t, {
           type: 'exec',
           timestamp: monotonicToIso(ev.timestampNs),
@@ -180,14 +195,20 @@ export class SandboxFilter {
    * missed (after lost events), or one that joined the cgroup from outside (`corral exec` moves
    * its first process in, then execs the entry into the namespaces), for targets that want those.
    */
-  private adopt(pid: number): Tracked | undefined {
+  private adopt(ev: ExecEvent): Tracked | undefined {
     if (!this.degraded && this.joinable === 0) return undefined;
+    const pid = ev.tgid;
     for (const target of this.targets.values()) {
       if (!target.cgroupName || !(this.degraded || target.joiners)) continue;
-      if (!this.proc.inCgroup(pid, target.cgroupName)) continue;
+      // Where the capture looked at the exec, its view is used: by now the process may be gone.
+      const member =
+        ev.cgroup !== undefined
+          ? ev.cgroup !== null && cgroupFileNames(ev.cgroup, target.cgroupName)
+          : this.proc.inCgroup(pid, target.cgroupName);
+      if (!member) continue;
       // A process whose fork was missed is already in the sandbox's pid namespace; corral exec's
       // chain joins the cgroup first, on the host side of that namespace.
-      const entering = this.proc.pidNs(pid) !== this.namespaces.get(target.id);
+      const entering = this.pidNsAt(ev) !== this.namespaces.get(target.id);
       const t: Tracked = {
         target,
         ppid: this.proc.stat(pid)?.ppid ?? null,
@@ -206,8 +227,8 @@ export class SandboxFilter {
    * container's syscall filter, or the status shell. The first exec past those is the user's
    * command, and from there on everything is reported.
    */
-  private stillEntering(pid: number, t: Tracked, info: ExecInfo): boolean {
-    if (this.proc.pidNs(pid) !== this.namespaces.get(t.target.id)) return true;
+  private stillEntering(ev: ExecEvent, t: Tracked, info: ExecInfo): boolean {
+    if (this.pidNsAt(ev) !== this.namespaces.get(t.target.id)) return true;
     if (info.exe?.endsWith('/bwrap') && info.args?.includes('--add-seccomp-fd')) return true;
     if (isExecShim(info.args)) {
       t.entering = false; // its next exec is the user's command
@@ -215,6 +236,10 @@ export class SandboxFilter {
     }
     t.entering = false;
     return false;
+  }
+
+  private pidNsAt(ev: ExecEvent): string | null {
+    return ev.pidNs !== undefined ? ev.pidNs : this.proc.pidNs(ev.tgid);
   }
 
   private confirm(pid: number, target: FilterTarget): boolean {

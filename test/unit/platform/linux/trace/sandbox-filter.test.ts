@@ -218,6 +218,46 @@ describe('sandbox filter', () => {
     );
   });
 
+  it('uses what the capture read at the exec, not /proc later: a short joiner is adopted and shown after it is gone', () => {
+    const { proc, filter, feed } = setup();
+    filter.remove(1);
+    filter.add({ id: 5, label: 'box', initPid: 10, cgroupName: 'run-a', joiners: true });
+    const reads = proc.reads;
+    const info = (command: string, args: string[]) => ({
+      command,
+      args,
+      argv: 'full' as const,
+      exe: null,
+      cwd: '/',
+    });
+    const at = (pid: number, i: ReturnType<typeof info>, ns: string): ProcEvent => ({
+      kind: 'exec',
+      timestampNs: ts,
+      pid,
+      tgid: pid,
+      info: i,
+      pidNs: ns,
+      cgroup: '4:pids:/corral/run-a\n',
+    });
+    // Nothing of 800-802 is in the fake /proc any more: all of it exited before the filter ran.
+    const out = feed(
+      at(800, info('/usr/bin/nsenter', ['--target', '10']), 'host'),
+      fork(800, 801),
+      at(801, info('/bin/sh', ['-c', 'exec "$@"', 'corral-exec', 'true']), 'box'),
+      at(801, info('true', []), 'box'),
+      exit(801, 0),
+      exit(800, 0),
+    );
+    assert.deepEqual(
+      out.map((r) => [r.event.type, r.event.type === 'exec' ? r.event.command : null]),
+      [
+        ['exec', 'true'],
+        ['exit', null],
+      ],
+    );
+    assert.equal(proc.reads, reads, 'no /proc read was needed');
+  });
+
   it('keeps sandboxes apart when several are traced', () => {
     const { proc, filter, feed } = setup();
     proc
