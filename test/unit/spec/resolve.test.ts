@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -104,6 +104,7 @@ describe('resolveSpec', () => {
     const e = configError(() => resolveSpec({ command: ['true'], rw: ['missing/dir'] }, { cwd: dir }));
     assert.equal(e.field, '--rw');
     assert.match(e.message, /does not exist: "missing\/dir"/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('supports SRC:DEST binds and refuses relative or traversing targets', () => {
@@ -113,6 +114,7 @@ describe('resolveSpec', () => {
     configError(() => resolveSpec({ command: ['true'], ro: [`${dir}:data`] }));
     configError(() => resolveSpec({ command: ['true'], ro: [`${dir}:/a/../proc`] }));
     configError(() => resolveSpec({ command: ['true'], tmpfs: ['relative'] }));
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('refuses to expose host /proc, /sys or /dev, or to mount over /proc and /dev', () => {
