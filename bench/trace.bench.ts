@@ -11,8 +11,7 @@ import type * as Corral from '../src/index.js';
 import type { RunResult } from '../src/index.js';
 import type { ExecEvent } from '../src/trace/types.js';
 
-// BENCH_DIST=1 measures the built package (npm run build first): the tracer's reader process
-// then starts from JavaScript instead of being compiled by tsx at each start.
+// BENCH_DIST=1 measures the built package (npm run build first).
 const lib = (
   process.env.BENCH_DIST === '1' ? await import(String('../dist/index.js')) : await import('../src/index.js')
 ) as typeof Corral;
@@ -30,8 +29,8 @@ interface Sample {
   readonly runMs: number;
   /** CPU time of this corral process (all its threads) during the run. */
   readonly cpuMs: number;
-  /** CPU time of the proc connector's reader process (it serves the whole host's events). */
-  readonly readerCpuMs?: number;
+  /** CPU time of the proc connector's capture process (it sees the whole host's events). */
+  readonly captureCpuMs?: number;
   readonly execs?: number;
   readonly trueSeen?: number;
   readonly trueWithArgv?: number;
@@ -58,12 +57,11 @@ async function once(traced: boolean): Promise<Sample> {
         ...(process.env.BENCH_REALTIME === '0' && { realtime: false }),
       })
     : undefined;
-  // The reader ends with the run: its CPU is sampled while it lives.
-  let readerCpuMs: number | undefined;
+  // The capture ends with the run: its CPU is sampled while it lives.
+  let captureCpuMs: number | undefined;
   const sampler = setInterval(() => {
     if (!(tracer instanceof ProcConnectorTracer)) return;
-    const reader = cpuOf(tracer.readerPid);
-    if (reader !== undefined) readerCpuMs = reader + (cpuOf(tracer.capturePid) ?? 0);
+    captureCpuMs = cpuOf(tracer.capturePid) ?? captureCpuMs;
   }, 20);
   const cpu = process.cpuUsage();
   const started = performance.now();
@@ -98,7 +96,7 @@ async function once(traced: boolean): Promise<Sample> {
     burstMs,
     runMs,
     cpuMs,
-    ...(readerCpuMs !== undefined && { readerCpuMs }),
+    ...(captureCpuMs !== undefined && { captureCpuMs }),
     execs: events.length,
     trueSeen: trues.length,
     trueWithArgv: exact.size,
@@ -114,7 +112,7 @@ const median = (xs: number[]) => {
 const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(2)}%`;
 
 console.log(`bench:trace: ${EXECS} execs of /bin/true per burst, ${REPS} repetitions, interleaved`);
-await once(true); // warm-up: page cache, the tracer's reader thread code
+await once(true); // warm-up: page cache, the tracer's code
 await once(false);
 const plain: Sample[] = [];
 const traced: Sample[] = [];
@@ -150,7 +148,7 @@ console.log(
 console.log(
   `whole run median (incl. sandbox set-up, tracer start/stop): untraced ${med(plain, (s) => s.runMs).toFixed(1)} ms, traced ${med(traced, (s) => s.runMs).toFixed(1)} ms: ${(med(traced, (s) => s.runMs) / med(plain, (s) => s.runMs)).toFixed(3)}x`,
 );
-const readerCpu = traced.flatMap((s) => (s.readerCpuMs === undefined ? [] : [s.readerCpuMs]));
+const captureCpu = traced.flatMap((s) => (s.captureCpuMs === undefined ? [] : [s.captureCpuMs]));
 console.log(
-  `CPU per run: corral untraced ${med(plain, (s) => s.cpuMs).toFixed(1)} ms, traced ${med(traced, (s) => s.cpuMs).toFixed(1)} ms${readerCpu.length ? `; tracer reader and capture processes ${median(readerCpu).toFixed(0)} ms (incl. its start, and every host event meanwhile)` : ''}`,
+  `CPU per run: corral untraced ${med(plain, (s) => s.cpuMs).toFixed(1)} ms, traced ${med(traced, (s) => s.cpuMs).toFixed(1)} ms${captureCpu.length ? `; the tracer's capture process ${median(captureCpu).toFixed(0)} ms (incl. its start, and every host event meanwhile)` : ''}`,
 );

@@ -5,7 +5,7 @@ import type { Tracer } from './types.js';
 export interface TracerOptions {
   /** Polling backends: how often to look, in ms. Default: 100. */
   readonly intervalMs?: number;
-  /** Proc connector: read argv from a reader at real-time priority. Default: true. */
+  /** Proc connector: read argv from a capture at real-time priority. Default: true. */
   readonly realtime?: boolean;
 }
 

@@ -40,11 +40,11 @@ export function running(pid: number): boolean {
 }
 
 /**
- * Tracer helpers (a proc connector reader or its capture) whose parent is gone: a recorder or
- * reader that died without ending them. Helpers of live tracers have their parent.
+ * Tracer helpers (a proc connector capture) whose parent is gone: a recorder or corral process
+ * that died without ending them. Helpers of live tracers have their parent.
  */
 export function orphanedTracerHelpers(): number[] {
-  return [...hostPidsWith('corral-trace-reader'), ...hostPidsWith('corral-trace-capture')].filter((pid) => {
+  return hostPidsWith('corral-trace-capture').filter((pid) => {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       return running(pid) && stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] === '1';

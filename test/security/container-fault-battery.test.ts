@@ -72,7 +72,7 @@ describe('fault battery for containers: lives that end every way, corral killed 
       );
       const seconds = (performance.now() - started) / 1000;
 
-      // Traced lives also leave nothing: no recorder (found by name), reader or capture.
+      // Traced lives also leave nothing: no recorder (found by name) or capture.
       const census = () => [
         ...env.leftovers(tag),
         ...orphanedTracerHelpers().map((p) => `process ${p} (an orphaned tracer helper)`),

@@ -23,34 +23,41 @@
  * flush interval. On older kernels (no answer to the filtered subscription) it waits on the one
  * socket that has everything.
  *
+ * It follows only what corral traces: the processes it is told about, what they fork, and
+ * processes that exec inside a named cgroup. The rest of the host's events are dropped here,
+ * before any /proc read, so a busy host costs little more than the parsing of its datagrams.
+ *
  * Arguments: receive buffer (bytes), flush interval (ms), subscription timeout (ms), split (1|0).
  * Output lines (hex for bytes, `-` for nothing):
  *   R single|split            subscribed
  *   N ERRNO WHY               the kernel refused (then it exits)
  *   F TS PPID PTGID CPID CTGID
  *   E TS PID TGID ARGV EXE CWD COMM PIDNS CGROUP   (COMM only when ARGV is missing; PIDNS and
- *                             CGROUP, /proc/PID/ns/pid and /proc/PID/cgroup, only after a W: `?`)
+ *                             CGROUP, /proc/PID/ns/pid and /proc/PID/cgroup, only while a C is in
+ *                             force or everything passes; else `?`)
  *   X TS PID TGID STATUS PARENT_TGID   (-1: the kernel does not say)
- *   O                         the kernel dropped events (socket buffer full)
+ *   O                         the kernel dropped events (socket buffer full); from then on
+ *                             everything passes
  *   D                         everything before was written (the answer to a `D` on stdin)
- * Input lines: D (drain), W / w (start / stop reading PIDNS and CGROUP). End of input:
- * unsubscribe and exit.
+ * Input lines: T PID (follow it and what it forks), C NAME / c NAME (follow / stop following
+ * processes that exec in a cgroup called NAME), A (let everything pass), D (drain). End of
+ * input: unsubscribe and exit.
  */
 export const CAPTURE_SCRIPT = String.raw`use strict; use warnings;
 use Socket qw(SOCK_DGRAM SOL_SOCKET);
+use POSIX ();
 my $hires = eval { require Time::HiRes; 1 };
 sub now { $hires ? Time::HiRes::time() : time() }
 my ($AF_NETLINK, $NETLINK_CONNECTOR, $CN_IDX_PROC, $SO_RCVBUF, $SO_RCVBUFFORCE) = (16, 11, 1, 8, 33);
 my ($EV_FORK, $EV_EXEC, $EV_EXIT) = (1, 2, 0x80000000);
 $0 = 'corral-trace-capture';
+# Arguments, read below the test modes: receive buffer, subscription timeout, split, flush interval.
+my ($rcvbuf, $ack_ms, $split, $flush_s) = (0, 0, 0, 0.02);
 if (($ARGV[0] // '') eq 'parse') { # for the unit tests: the parser alone, on hex datagrams
   shift @ARGV;
   for my $hex (@ARGV) { print join(' ', @$_), "\n" for parse(pack('H*', $hex)); print "--\n" }
   exit 0;
 }
-my ($rcvbuf, $flush_ms, $ack_ms, $split) = @ARGV;
-my $flush_s = $flush_ms / 1000;
-my $where = 0; # read each exec's pid namespace and cgroup too (W on stdin; w: stop)
 my $KERNEL = pack('S x2 L L', $AF_NETLINK, 0, 0);
 $| = 0;
 my $seq = int(rand(0x3fffffff));
@@ -114,69 +121,175 @@ sub parse {
   return @out;
 }
 
-sub slurp { my ($p) = @_; open(my $f, '<:raw', $p) or return '-'; local $/; my $d = <$f>; return defined $d && length $d ? unpack('H*', $d) : '-' }
-sub link_of { my $l = readlink($_[0]); defined $l ? unpack('H*', $l) : '-' }
-# What the process runs, read at once: argv first, it is gone when the process exits.
-sub exec_info {
+# /proc reads; the unit tests' replay mode answers them from its fake host instead. Plain
+# open/read/close: perl's own I/O layer adds three system calls per file (isatty, seek, stat),
+# and on a VM each costs microseconds the traced burst waits for. /proc's files give all they
+# have in one read when the buffer is larger.
+my %fake;
+sub raw_of {
+  my ($p) = @_;
+  return $fake{$p} if %fake;
+  my $fd = POSIX::open($p, 0) // return undef;
+  my ($d, $chunk) = ('', '');
+  while (1) {
+    my $n = POSIX::read($fd, $chunk, 65536);
+    if (!defined $n) { POSIX::close($fd); return undef }
+    $d .= $chunk;
+    last if $n < 65536;
+  }
+  POSIX::close($fd);
+  return $d;
+}
+sub link_raw { %fake ? $fake{$_[0]} : readlink($_[0]) }
+sub hex_of { my ($d) = @_; defined $d && length $d ? unpack('H*', $d) : '-' }
+
+# Who is followed: the traced sandboxes' processes (T), everything forked from them, and
+# processes that exec inside a cgroup named by C (corral exec joins a container from outside).
+# Everything else on the host is dropped here, before its argv is read or a byte reaches corral.
+# After the kernel dropped events the tree may have holes: then everything passes (A, or on its
+# own at an overflow) and corral decides from /proc.
+my (%keep, %cgroups); my $pass_all = 0;
+sub places { $pass_all || %cgroups }
+sub in_cgroups {
+  my ($cg) = @_;
+  return 0 unless defined $cg;
+  for my $line (split /\n/, $cg) {
+    my (undef, undef, $path) = split /:/, $line, 3;
+    next unless defined $path;
+    for my $part (split m{/}, $path) { return 1 if $cgroups{$part} }
+  }
+  return 0;
+}
+# Whether an exec's process is followed; a joiner is recognised (and followed) by its cgroup.
+# Returns the cgroup text read on the way, if any, so it is not read twice.
+sub follows {
   my ($t) = @_;
-  my $argv = slurp("/proc/$t/cmdline");
-  # A zombie's cmdline is empty: then only the kernel's 15-character name is left.
-  join ' ', $argv, link_of("/proc/$t/exe"), link_of("/proc/$t/cwd"), $argv eq '-' ? slurp("/proc/$t/comm") : '-',
-    $where ? (link_of("/proc/$t/ns/pid"), slurp("/proc/$t/cgroup")) : ('?', '?');
+  return (1) if $pass_all || $keep{$t};
+  return (0) unless %cgroups;
+  my $cg = raw_of("/proc/$t/cgroup");
+  return (0) unless in_cgroups($cg);
+  $keep{$t} = 1;
+  return (1, $cg);
 }
 
+# What the process runs, read at once: argv first, it is gone when the process exits.
+sub exec_info {
+  my ($t, $cg) = @_;
+  my $argv = hex_of(raw_of("/proc/$t/cmdline"));
+  # A zombie's cmdline is empty: then only the kernel's 15-character name is left.
+  join ' ', $argv, hex_of(link_raw("/proc/$t/exe")), hex_of(link_raw("/proc/$t/cwd")),
+    $argv eq '-' ? hex_of(raw_of("/proc/$t/comm")) : '-',
+    places() ? (hex_of(link_raw("/proc/$t/ns/pid")), hex_of($cg // raw_of("/proc/$t/cgroup"))) : ('?', '?');
+}
+
+my $out = ''; my $due; my %early; my %behind;
+sub emit { $out .= $_[0]; $due //= now() + $flush_s }
+sub flush_out { syswrite(STDOUT, $out) if length $out; $out = ''; undef $due }
+
+# The events of one datagram from the ordered stream, followed or dropped.
+sub route {
+  for my $ev (parse($_[0])) {
+    my ($k, $ts, @f) = @$ev;
+    if ($k eq 'F') { # parent pid, parent tgid, child pid, child tgid
+      next unless $pass_all || $keep{$f[1]};
+      $keep{$f[3]} = 1;
+      emit("F $ts @f\n");
+    } elsif ($k eq 'E') { # pid, tgid
+      delete $behind{"$f[1] $ts"};
+      my $info = delete $early{"$f[1] $ts"};
+      if (!defined $info) {
+        my ($yes, $cg) = follows($f[1]);
+        next unless $yes;
+        $info = exec_info($f[1], $cg);
+      }
+      emit("E $ts @f $info\n");
+    } elsif ($k eq 'X') { # pid, tgid, status, signal, parent tgid
+      next unless $pass_all || $keep{$f[1]};
+      delete $keep{$f[1]} if $f[0] == $f[1];
+      emit("X $ts @f\n");
+    }
+  }
+}
+
+# Commands: one per line. D is answered after the events read with it, the rest at once.
+my $drain = 0;
+sub command {
+  my ($c) = @_;
+  if ($c =~ /^T (\d+)$/) { $keep{$1} = 1 }
+  elsif ($c =~ /^C (\S+)$/) { $cgroups{$1} = 1 }
+  elsif ($c =~ /^c (\S+)$/) { delete $cgroups{$1} }
+  elsif ($c eq 'A') { $pass_all = 1 }
+  elsif ($c eq 'D') { $drain = 1 }
+}
+
+if (($ARGV[0] // '') eq 'replay') { # for the unit tests: commands, fake /proc files and datagrams in order
+  shift @ARGV;
+  for my $a (@ARGV) {
+    if ($a =~ /^cmd:(.*)$/s) { command($1) }
+    elsif ($a =~ /^file:([^=]+)=([0-9a-f]*)$/) { $fake{$1} = pack('H*', $2) }
+    else { route(pack('H*', $a)) }
+  }
+  print $out; exit 0;
+}
+
+my $flush_ms;
+($rcvbuf, $flush_ms, $ack_ms, $split) = @ARGV;
+$flush_s = $flush_ms / 1000;
 my ($all, $err, $why) = subscribe(undef);
 if (!$all) { print "N $err $why\n"; exit 1 }
 my $execs;
 ($execs) = subscribe($EV_EXEC, $all) if $split;
 print 'R ', ($execs ? 'split' : 'single'), "\n"; STDOUT->flush;
 
-my $out = ''; my $due; my %early;
-sub emit { $out .= $_[0]; $due //= now() + $flush_s }
-sub flush_out { syswrite(STDOUT, $out) if length $out; $out = ''; undef $due }
-
-# Execs from the exec-only socket, read the moment they arrive; matched to the ordered stream later.
-sub read_execs {
-  return unless $execs;
-  while (defined recv($execs, my $buf, 65536, 64)) {
-    for my $ev (parse($buf)) { $early{"$ev->[3] $ev->[1]"} = exec_info($ev->[3]) if $ev->[0] eq 'E' }
+# An exec from the exec-only socket (one datagram: the socket said it is readable), read the
+# moment it arrives and matched to the ordered stream later. One whose fork is still queued
+# there is not known yet: the ordered stream, read right after, reads it then.
+sub read_exec {
+  return unless defined recv($execs, my $buf, 65536, 64);
+  for my $ev (parse($buf)) {
+    next unless $ev->[0] eq 'E';
+    my $key = "$ev->[3] $ev->[1]";
+    $behind{$key} = 1;
+    my ($yes, $cg) = follows($ev->[3]);
+    $early{$key} = exec_info($ev->[3], $cg) if $yes;
   }
-  $early{overflow} = 1 if $!{ENOBUFS};
 }
 
+# Reads the ordered stream: all of it, or (woken by an exec) until that exec, which saves the
+# system call that would only say 'nothing more' (the rest is read at the next wake).
 sub read_all {
-  while (1) {
+  my ($full) = @_;
+  while ($full || %behind) {
     my $ok = recv($all, my $buf, 65536, 64);
-    if (!defined $ok) { if ($!{ENOBUFS}) { emit("O\n"); next } last }
-    for my $ev (parse($buf)) {
-      my ($k, $ts, @f) = @$ev;
-      if ($k eq 'E') {
-        my $key = "$f[1] $ts";
-        read_execs() if $execs && !exists $early{$key};
-        my $info = delete $early{$key} // exec_info($f[1]);
-        emit("E $ts @f $info\n");
-      } elsif ($k ne 'A') { emit("$k $ts @f\n") }
+    if (!defined $ok) {
+      last unless $!{ENOBUFS};
+      emit("O\n"); $pass_all = 1; next;
     }
+    route($buf);
   }
-  %early = () if keys %early > 4096; # execs the ordered stream lost (it overflowed): forget them
+  # Execs the ordered stream lost (it overflowed): forget them.
+  if (keys %early > 4096 || keys %behind > 4096) { %early = (); %behind = () }
 }
 
 $SIG{PIPE} = 'IGNORE';
 my $rin = ''; vec($rin, fileno(STDIN), 1) = 1; vec($rin, fileno($execs // $all), 1) = 1;
 my $wake = $execs ? $flush_s : undef; # the ordered stream is not watched: read it at least this often
+my $in = '';
 while (1) {
   my $t = $wake; my $left = defined $due ? $due - now() : undef;
   $t = $left if defined $left && (!defined $t || $left < $t); $t = 0 if defined $t && $t < 0;
   my $n = select(my $r = $rin, undef, undef, $t);
-  read_execs();
-  read_all();
+  # Commands first: a sandbox's first fork may already wait in the socket behind its T.
   if ($n > 0 && vec($r, fileno(STDIN), 1)) {
-    my $got = sysread(STDIN, my $cmd, 64);
+    my $got = sysread(STDIN, my $chunk, 65536);
     if (!$got) { control($all, 2); control($execs, 2) if $execs; flush_out(); exit 0 }
-    $where = 1 if $cmd =~ /W/;
-    $where = 0 if $cmd =~ /w/;
-    if ($cmd =~ /D/) { emit("D\n"); flush_out() }
+    $in .= $chunk;
+    command($1) while $in =~ s/^([^\n]*)\n//;
   }
+  my $woken = $execs && $n > 0 && vec($r, fileno($execs), 1);
+  read_exec() if $woken;
+  read_all(!$woken || $drain || $n > 1);
+  if ($drain) { emit("D\n"); flush_out(); $drain = 0 }
   flush_out() if defined $due && now() >= $due || length $out > 65536;
 }
 `;

@@ -1,4 +1,5 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { CAPTURE_SCRIPT } from './capture-script.js';
 import { parseCaptureLine } from './capture-line.js';
@@ -28,11 +29,16 @@ export interface ConnectorCapture {
   readonly realtime: string | null;
   /** Resolves once every event the kernel had reported when it was called has been delivered. */
   drain(): Promise<void>;
+  /** Follow these processes and what they fork (the capture drops everything it does not follow). */
+  follow(pids: readonly number[]): void;
   /**
-   * Whether each exec's pid namespace and cgroup are read at once too (two more reads per exec,
-   * needed only to recognise processes that join a sandbox from outside: corral exec).
+   * Follow (or stop following) processes that exec inside a cgroup called `name`: corral exec
+   * joins a container from outside its tree. While any is followed, each exec's pid namespace
+   * and cgroup are read too.
    */
-  readPlaces(on: boolean): void;
+  followCgroup(name: string, on: boolean): void;
+  /** Let every event on the host through (after lost events, when the tree may have holes). */
+  passAll(): void;
   /** Unsubscribes (so the kernel stops generating events once nobody listens) and ends it. */
   close(): Promise<void>;
 }
@@ -51,10 +57,11 @@ const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 13: 'EACCES', 110: 'ET
 
 /**
  * Starts the capture (capture-script.ts) and resolves once the kernel has accepted its
- * subscription: from then on every fork, exec and exit on the host is delivered, each exec
- * with its argv, exe and cwd as read at the moment it was reported. Rejects with the kernel's
- * refusal (EPERM without CAP_NET_ADMIN before Linux 6.6), on timeout (the kernel ignores
- * requests from outside the initial user and pid namespaces), or when perl is missing.
+ * subscription: from then on every fork, exec and exit of the processes it is told to follow is
+ * delivered, each exec with its argv, exe and cwd as read at the moment it was reported. Rejects
+ * with the kernel's refusal (EPERM without CAP_NET_ADMIN before Linux 6.6), on timeout (the
+ * kernel ignores requests from outside the initial user and pid namespaces), or when perl is
+ * missing.
  */
 export function openConnectorCapture(options: ConnectorCaptureOptions): Promise<ConnectorCapture> {
   const args = [
@@ -63,8 +70,26 @@ export function openConnectorCapture(options: ConnectorCaptureOptions): Promise<
     String(options.subscribeTimeoutMs),
     '1',
   ];
-  const child = spawn('perl', ['-e', CAPTURE_SCRIPT, '--', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn('perl', ['-e', CAPTURE_SCRIPT, '--', ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    // Its own session: a Ctrl-C meant for the sandbox must not end the trace.
+    detached: true,
+  });
   child.stdin.on('error', () => undefined); // it may end first; its exit says why
+  // A forgotten tracer must not keep corral alive (a running sandbox does that anyway): the
+  // pipes hold the event loop only while corral waits for an answer. The capture ends when its
+  // stdin closes, so it never outlives corral either.
+  const pipes = [child.stdin as unknown as Socket, child.stdout as unknown as Socket];
+  let waiting = 0;
+  const hold = (on: boolean) => {
+    waiting += on ? 1 : -1;
+    for (const p of pipes) {
+      if (waiting > 0) p.ref();
+      else p.unref();
+    }
+  };
+  child.unref();
+  hold(true); // until it has subscribed
   let state: 'starting' | 'running' | 'closing' = 'starting';
   let pending: ProcEvent[] = [];
   const drains: (() => void)[] = [];
@@ -98,22 +123,31 @@ export function openConnectorCapture(options: ConnectorCaptureOptions): Promise<
       drains.shift()?.();
     } else if (l.kind === 'ready') {
       state = 'running';
-      const realtime = options.realtime && child.pid !== undefined ? raisePriority(child.pid) : null;
-      settle?.resolve({
-        pid: child.pid as number,
-        mode: l.mode,
-        realtime,
-        drain: () =>
-          new Promise<void>((resolve) => {
-            if (state !== 'running') return resolve();
-            drains.push(resolve);
-            child.stdin.write('D\n');
-          }),
-        readPlaces: (on) => {
-          if (state === 'running') child.stdin.write(on ? 'W\n' : 'w\n');
-        },
-        close,
-      });
+      const mode = l.mode;
+      void (options.realtime ? raisePriority(child.pid as number) : Promise.resolve(null)).then((realtime) =>
+        settle?.resolve({
+          pid: child.pid as number,
+          mode,
+          realtime,
+          drain: () =>
+            new Promise<void>((resolve) => {
+              if (state !== 'running') return resolve();
+              hold(true);
+              drains.push(() => {
+                hold(false);
+                resolve();
+              });
+              child.stdin.write('D\n');
+            }),
+          follow: (pids) => tell(pids.map((p) => `T ${p}\n`).join('')),
+          followCgroup: (name, on) => {
+            // A name is one path component of corral's making; anything else could not match.
+            if (/^[^\s/]+$/.test(name)) tell(`${on ? 'C' : 'c'} ${name}\n`);
+          },
+          passAll: () => tell('A\n'),
+          close,
+        }),
+      );
     } else {
       const code = ERRNO_NAMES[l.errno];
       settle?.reject(
@@ -130,7 +164,12 @@ export function openConnectorCapture(options: ConnectorCaptureOptions): Promise<
     () => settle?.reject(new CaptureError('the proc connector capture did not start', 'ETIMEDOUT')),
     options.subscribeTimeoutMs + 5000,
   );
-  void opened.finally(() => clearTimeout(guard)).catch(() => undefined);
+  void opened
+    .finally(() => {
+      clearTimeout(guard);
+      hold(false);
+    })
+    .catch(() => undefined);
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   child.once('error', (err: NodeJS.ErrnoException) => {
     const e =
@@ -151,12 +190,20 @@ export function openConnectorCapture(options: ConnectorCaptureOptions): Promise<
     state = 'closing';
   });
 
+  function tell(lines: string): void {
+    if (state === 'running' && lines) child.stdin.write(lines);
+  }
+
   function close(): Promise<void> {
     if (state === 'closing') return exited;
     state = 'closing';
+    hold(true);
     child.stdin.end();
     const fallback = setTimeout(() => child.kill('SIGKILL'), 1000);
-    return exited.finally(() => clearTimeout(fallback));
+    return exited.finally(() => {
+      clearTimeout(fallback);
+      hold(false);
+    });
   }
 
   return opened.catch((err: unknown) => {
@@ -172,7 +219,10 @@ export function openConnectorCapture(options: ConnectorCaptureOptions): Promise<
  * in a burst of short execs). The kernel's real-time throttling still bounds it, and it starts
  * nothing that could inherit it.
  */
-function raisePriority(pid: number): string | null {
-  const r = spawnSync('chrt', ['-f', '-p', '1', String(pid)], { stdio: 'ignore', timeout: 2000 });
-  return r.status === 0 ? `SCHED_FIFO 1 (pid ${pid})` : null;
+function raisePriority(pid: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile('chrt', ['-f', '-p', '1', String(pid)], { timeout: 2000 }, (err) =>
+      resolve(err ? null : `SCHED_FIFO 1 (pid ${pid})`),
+    );
+  });
 }

@@ -1,68 +1,76 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { UnsupportedError } from '../../../errors.js';
-import { nodeEntry } from '../../../util/node-entry.js';
 import type { TraceEvent } from '../../../trace/types.js';
-import type { FromReader, ReaderOptions, ToReader } from './connector-protocol.js';
+import { CaptureError, openConnectorCapture, type ConnectorCapture } from './connector-capture.js';
+import { SandboxFilter, type Routed } from './sandbox-filter.js';
+
+export interface HubOptions {
+  /** Ask for SCHED_FIFO priority 1 for the capture (see ProcConnectorOptions.realtime). */
+  readonly realtime: boolean;
+  /** SO_RCVBUF for each netlink socket, bytes. */
+  readonly receiveBuffer: number;
+  /** How long to wait for the kernel's reply to the subscription, ms. */
+  readonly subscribeTimeoutMs: number;
+}
 
 interface Sink {
   readonly label: string;
   readonly deliver: (event: TraceEvent) => void;
 }
 
-/** One running reader process and what is waiting on it. */
-interface Reader {
-  readonly child: ChildProcess;
-  readonly ready: Promise<void>;
-  readonly waiters: Map<string, () => void>;
-  realtime: string | null;
-  /** The capture (the perl program holding the netlink sockets), a child of the reader. */
-  capturePid?: number;
+/** One running capture, and the filter that sorts its events into sandboxes. */
+interface Session {
+  readonly opened: Promise<ConnectorCapture>;
+  capture?: ConnectorCapture;
+  readonly filter: SandboxFilter;
   dead: boolean;
 }
 
+// The capture hands its events over at most this late (a person watching live does not
+// notice); once per event would wake corral for every exec of a burst.
+const FLUSH_MS = 20;
+
 /**
- * One proc connector reader per corral process, shared by every tracer in it: the kernel sends
+ * One proc connector capture per corral process, shared by every tracer in it: the kernel sends
  * each event once per socket, so one socket for N sandboxes costs N times less than N sockets.
- * The reader starts with the first tracer and ends (socket closed) after the last one stops.
+ * The capture (a small perl process, see capture-script.ts) does the time-critical part: it
+ * reads each exec's argv the moment it is reported, and drops what is not followed. What it
+ * passes on arrives here in batches, and is sorted into sandboxes by a SandboxFilter. It starts
+ * with the first tracer and ends (socket closed) after the last one stops.
  */
 export class ConnectorHub {
   private static shared: ConnectorHub | undefined;
-  private reader: Reader | undefined;
+  private session: Session | undefined;
   private users = 0;
   private nextId = 1;
   private readonly sinks = new Map<number, Sink>();
-  private options: ReaderOptions | undefined;
+  private options: HubOptions | undefined;
 
-  /** The process-wide hub. Options apply when its reader (re)starts. */
-  static get(options: ReaderOptions): ConnectorHub {
+  /** The process-wide hub. Options apply when its capture (re)starts. */
+  static get(options: HubOptions): ConnectorHub {
     ConnectorHub.shared ??= new ConnectorHub();
     ConnectorHub.shared.options = options;
     return ConnectorHub.shared;
   }
 
-  /** How the reader is scheduled, e.g. `SCHED_FIFO 1 (pid 123)`; null if normally. */
+  /** How the capture is scheduled, e.g. `SCHED_FIFO 1 (pid 123)`; null if normally. */
   get realtime(): string | null {
-    return this.reader?.realtime ?? null;
+    return this.session?.capture?.realtime ?? null;
   }
 
-  /** Host pid of the reader process while it runs. */
-  get readerPid(): number | undefined {
-    return this.reader?.child.pid;
-  }
-
-  /** Host pid of the reader's capture process while it runs. */
+  /** Host pid of the capture process while it runs. */
   get capturePid(): number | undefined {
-    return this.reader?.capturePid;
+    return this.session?.capture?.pid;
   }
 
-  /** Starts the reader if needed; resolves when the kernel has accepted the subscription. */
+  /** Starts the capture if needed; resolves when the kernel has accepted the subscription. */
   async acquire(): Promise<void> {
     this.users++;
-    this.reader ??= this.boot();
+    const s = (this.session ??= this.boot());
     try {
-      await this.reader.ready;
+      await s.opened;
     } catch (err) {
       this.users = Math.max(0, this.users - 1);
+      if (this.session === s) this.session = undefined;
       throw err;
     }
   }
@@ -79,105 +87,100 @@ export class ConnectorHub {
   ): Promise<number> {
     const id = this.nextId++;
     this.sinks.set(id, { label: target.label, deliver });
-    await this.request({ op: 'add', id, ...target }, `added:${id}`);
+    const s = this.session;
+    if (!s?.capture) return id;
+    const { label, initPid, cgroupName, joiners, existing } = target;
+    this.route(s.filter.add({ id, label, initPid, cgroupName, joiners }, existing));
+    s.capture.follow([initPid, ...existing]);
+    if (joiners && cgroupName) s.capture.followCgroup(cgroupName, true);
+    // Answered once the capture has read the lines above: from then on it follows the target.
+    await s.capture.drain();
     return id;
   }
 
   /** Delivers everything the kernel reported up to now for `id`, then forgets it. */
   async remove(id: number): Promise<void> {
-    await this.request({ op: 'remove', id }, `removed:${id}`);
+    const s = this.session;
+    if (s?.capture && !s.dead) {
+      await s.capture.drain();
+      const target = s.filter.target(id);
+      s.filter.remove(id);
+      if (target?.joiners && target.cgroupName && !s.filter.joins(target.cgroupName))
+        s.capture.followCgroup(target.cgroupName, false);
+    }
     this.sinks.delete(id);
   }
 
   async release(): Promise<void> {
     this.users = Math.max(0, this.users - 1);
-    const r = this.reader;
-    if (this.users > 0 || !r) return;
-    // Detached first: a tracer starting meanwhile gets a fresh reader, not this closing one.
-    this.reader = undefined;
-    const exited = new Promise<void>((resolve) => r.child.once('exit', () => resolve()));
-    await this.ask(r, { op: 'close' }, 'closed');
-    r.dead = true;
-    const fallback = setTimeout(() => r.child.kill('SIGKILL'), 2000);
-    await exited;
-    clearTimeout(fallback);
+    const s = this.session;
+    if (this.users > 0 || !s) return;
+    // Detached first: a tracer starting meanwhile gets a fresh capture, not this closing one.
+    this.session = undefined;
+    s.dead = true;
+    await s.capture?.close();
   }
 
-  private boot(): Reader {
-    const { file, execArgv } = nodeEntry(import.meta.url, 'connector-reader');
-    const child = spawn(process.execPath, [...execArgv, file, JSON.stringify(this.options)], {
-      // Its own session: a Ctrl-C meant for the sandbox must not end the trace.
-      detached: true,
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    // A forgotten tracer must not keep corral alive (a running sandbox does that anyway); the
-    // channel is held only while corral waits for an answer (see ask).
-    child.unref();
-    let settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
-    const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject })).finally(() =>
-      child.channel?.unref(),
-    );
-    const r: Reader = { child, ready, waiters: new Map(), realtime: null, dead: false };
-    child.on('message', (m: FromReader) => {
-      if (m.op === 'ready') {
-        r.realtime = m.realtime;
-        r.capturePid = m.capturePid;
-        settle?.resolve();
-      } else if (m.op === 'failed') {
-        this.died(r, m.message);
-        settle?.reject(
-          new UnsupportedError(
-            `the proc connector is not available: ${m.message}`,
-            m.code === 'EPERM' ? 'run corral as root (CAP_NET_ADMIN)' : 'use the /proc polling tracer',
-          ),
-        );
-      } else if (m.op === 'events') {
-        for (const { id, event } of m.batch) this.sinks.get(id)?.deliver(event);
-      } else {
-        const key = m.op === 'closed' ? 'closed' : `${m.op}:${m.id}`;
-        r.waiters.get(key)?.();
-        r.waiters.delete(key);
-      }
-    });
-    child.on('error', (err) => {
-      settle?.reject(err);
-      this.died(r, `the proc connector reader failed: ${err.message}`);
-    });
-    child.on('exit', (code, signal) => {
-      settle?.reject(new Error(`the proc connector reader exited (${signal ?? `code ${code}`})`));
-      this.died(r, `the proc connector reader exited (${signal ?? `code ${code}`})`);
-    });
-    return r;
+  private boot(): Session {
+    const options = this.options as HubOptions;
+    const filter = new SandboxFilter();
+    const s: Session = {
+      filter,
+      dead: false,
+      opened: openConnectorCapture({
+        receiveBuffer: options.receiveBuffer,
+        subscribeTimeoutMs: options.subscribeTimeoutMs,
+        flushMs: FLUSH_MS,
+        realtime: options.realtime,
+        onEvents: (events) => {
+          if (s.dead) return;
+          const out: Routed[] = [];
+          for (const ev of events) {
+            const r = filter.handle(ev);
+            if (r) out.push(r);
+          }
+          this.route(out);
+        },
+        onOverflow: () => {
+          if (s.dead) return;
+          // The tree may have holes now: the capture lets everything through, the filter decides.
+          s.capture?.passAll();
+          this.route(filter.lost('the kernel dropped process events: the socket buffer was full'));
+        },
+        onError: (err) => this.died(s, err.message),
+      }).then(
+        (capture) => (s.capture = capture),
+        (err: unknown) => {
+          s.dead = true;
+          if (err instanceof CaptureError)
+            throw new UnsupportedError(
+              `the proc connector is not available: ${err.message}`,
+              err.code === 'EPERM'
+                ? 'run corral as root (CAP_NET_ADMIN)'
+                : err.code === 'ENOPERL'
+                  ? 'apt-get install perl-base'
+                  : 'use the /proc polling tracer',
+            );
+          throw err;
+        },
+      ),
+    };
+    return s;
   }
 
-  private request(message: ToReader, answer: string): Promise<void> {
-    const r = this.reader;
-    return r ? this.ask(r, message, answer) : Promise.resolve();
+  private route(routed: readonly Routed[]): void {
+    for (const { id, event } of routed) this.sinks.get(id)?.deliver(event);
   }
 
-  private ask(r: Reader, message: ToReader, answer: string): Promise<void> {
-    if (r.dead) return Promise.resolve();
-    r.child.channel?.ref();
-    return new Promise<void>((resolve) => {
-      r.waiters.set(answer, resolve);
-      r.child.send(message);
-    }).finally(() => {
-      if (r.waiters.size === 0) r.child.channel?.unref();
-    });
-  }
-
-  /** The reader died unexpectedly: every tracer is told its record is incomplete. */
-  private died(r: Reader, reason: string): void {
-    if (r.dead) return;
-    r.dead = true;
-    if (this.reader === r) {
-      this.reader = undefined;
-      this.users = 0;
-      const timestamp = new Date().toISOString();
-      for (const s of this.sinks.values()) s.deliver({ type: 'lost', timestamp, sandbox: s.label, reason });
-    }
-    for (const w of r.waiters.values()) w();
-    r.waiters.clear();
-    if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+  /** The capture died unexpectedly: every tracer is told its record is incomplete. */
+  private died(s: Session, reason: string): void {
+    if (s.dead) return;
+    s.dead = true;
+    if (this.session !== s) return;
+    this.session = undefined;
+    this.users = 0;
+    const timestamp = new Date().toISOString();
+    for (const sink of this.sinks.values())
+      sink.deliver({ type: 'lost', timestamp, sandbox: sink.label, reason });
   }
 }

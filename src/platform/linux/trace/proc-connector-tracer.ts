@@ -18,9 +18,9 @@ export interface ProcConnectorOptions {
 
 /**
  * Linux (root; any user since kernel 6.6): the kernel's proc connector reports every fork, exec
- * and exit on the host in real time. A shared reader process runs the capture (a small perl
- * program at real-time priority that reads each exec's argv, cwd and exe from /proc at once)
- * and keeps the events of the traced sandboxes.
+ * and exit on the host in real time. A capture shared by the tracers of one corral process (a
+ * small perl program at real-time priority) follows the traced sandboxes' processes, reads each
+ * exec's argv, cwd and exe from /proc at once, and drops the rest of the host's events.
  */
 export class ProcConnectorTracer extends TracerCore {
   readonly backend = 'proc-connector';
@@ -31,17 +31,12 @@ export class ProcConnectorTracer extends TracerCore {
     super();
   }
 
-  /** How the reader is scheduled (null: normal priority). */
+  /** How the capture is scheduled (null: normal priority). */
   get realtime(): string | null {
     return this.hub?.realtime ?? null;
   }
 
-  /** Host pid of the reader process (it filters the events), while tracing. */
-  get readerPid(): number | undefined {
-    return this.hub?.readerPid;
-  }
-
-  /** Host pid of the capture that holds the netlink sockets (a child of the reader), while tracing. */
+  /** Host pid of the capture that holds the netlink sockets, while tracing. */
   get capturePid(): number | undefined {
     return this.hub?.capturePid;
   }

@@ -104,9 +104,15 @@ export class SandboxFilter {
     return this.targets.size;
   }
 
-  /** Whether a target adopts joiners: then each exec's pid namespace and cgroup matter. */
-  get wantsPlaces(): boolean {
-    return this.joinable > 0;
+  /** The target registered as `id`, while it is. */
+  target(id: number): FilterTarget | undefined {
+    return this.targets.get(id);
+  }
+
+  /** Whether some target still adopts processes joining the cgroup called `name`. */
+  joins(name: string): boolean {
+    for (const t of this.targets.values()) if (t.joiners && t.cgroupName === name) return true;
+    return false;
   }
 
   /** The kernel dropped events: every sandbox is told, and membership is confirmed from now on. */

@@ -104,3 +104,105 @@ describe('proc connector capture: datagrams', () => {
     ]);
   });
 });
+
+/**
+ * The capture's routing (its `replay` mode): commands (`cmd:T 100`), fake /proc files
+ * (`file:/proc/5/cmdline=HEX`) and datagrams, in order; what it would hand to corral.
+ */
+function replay(...steps: (string | Buffer)[]): string[] {
+  const r = spawnSync(
+    'perl',
+    [
+      '-e',
+      CAPTURE_SCRIPT,
+      '--',
+      'replay',
+      ...steps.map((s) => (typeof s === 'string' ? s : s.toString('hex'))),
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.split('\n').filter((l) => l !== '');
+}
+
+const hex = (s: string) => Buffer.from(s).toString('hex');
+const file = (path: string, content: string) => `file:${path}=${hex(content)}`;
+const fork = (parent: number, child: number, thread = false) =>
+  datagram(0x1, [parent, parent, child, thread ? parent : child]);
+const exec = (pid: number) => datagram(0x2, [pid, pid]);
+const exit = (pid: number, tgid = pid) => datagram(0x80000000, [pid, tgid, 0, 17, 1, 1]);
+
+describe('proc connector capture: what it follows', () => {
+  it('drops everything while nothing is followed, without reading /proc', () => {
+    // A host process whose /proc files exist: still nothing is read or passed on.
+    assert.deepEqual(replay(file('/proc/50/cmdline', 'secret\0'), fork(1, 50), exec(50), exit(50)), []);
+  });
+
+  it('follows a traced process, what it forks and execs, until each exits', () => {
+    const out = replay(
+      'cmd:T 100',
+      fork(100, 101),
+      file('/proc/101/cmdline', '/bin/echo\0a b\0'),
+      file('/proc/101/exe', '/usr/bin/echo'),
+      file('/proc/101/cwd', '/work'),
+      exec(101),
+      fork(7, 8), // the host's: dropped
+      exec(8),
+      exit(101),
+      exec(101), // pid 101 again, reused by the host after its exit: dropped
+      exit(100),
+    );
+    assert.deepEqual(out, [
+      'F 123456789 100 100 101 101',
+      `E 123456789 101 101 ${hex('/bin/echo\0a b\0')} ${hex('/usr/bin/echo')} ${hex('/work')} - ? ?`,
+      'X 123456789 101 101 0 1',
+      'X 123456789 100 100 0 1',
+    ]);
+  });
+
+  it("passes a thread's exit but keeps following its process", () => {
+    const out = replay('cmd:T 100', fork(100, 102, true), exit(102, 100), fork(100, 103));
+    assert.deepEqual(out, [
+      'F 123456789 100 100 102 100',
+      'X 123456789 102 100 0 1',
+      'F 123456789 100 100 103 103',
+    ]);
+  });
+
+  it('adopts a process that execs inside a followed cgroup, with its pid namespace and cgroup', () => {
+    const out = replay(
+      'cmd:C corral-abc',
+      file('/proc/60/cgroup', '4:memory:/corral/corral-abc\n1:pids:/corral/corral-abc\n'),
+      file('/proc/60/cmdline', 'sh\0'),
+      file('/proc/60/ns/pid', 'pid:[4026532000]'),
+      file('/proc/61/cgroup', '4:memory:/corral/corral-abcd\n'), // a different name that starts alike
+      exec(60),
+      exec(61),
+      fork(60, 62),
+      'cmd:c corral-abc',
+      file('/proc/63/cgroup', '4:memory:/corral/corral-abc\n'),
+      exec(63), // no longer followed by cgroup
+    );
+    assert.equal(out.length, 2);
+    const [e, f] = out;
+    assert.equal(
+      e,
+      `E 123456789 60 60 ${hex('sh\0')} - - - ${hex('pid:[4026532000]')} ${hex('4:memory:/corral/corral-abc\n1:pids:/corral/corral-abc\n')}`,
+    );
+    assert.equal(f, 'F 123456789 60 60 62 62');
+  });
+
+  it('reads the kernel name of a process whose argv is gone (a zombie)', () => {
+    const out = replay('cmd:T 100', file('/proc/100/comm', 'true\n'), exec(100));
+    assert.deepEqual(out, [`E 123456789 100 100 - - - ${hex('true\n')} ? ?`]);
+  });
+
+  it('lets everything through after A', () => {
+    const out = replay('cmd:A', fork(7, 8), exit(8));
+    assert.deepEqual(out, ['F 123456789 7 7 8 8', 'X 123456789 8 8 0 1']);
+  });
+
+  it('ignores commands it does not know, and cgroup names with spaces or slashes', () => {
+    assert.deepEqual(replay('cmd:T x', 'cmd:T', 'cmd:C a/b', 'cmd:Z', fork(1, 2)), []);
+  });
+});
