@@ -50,7 +50,19 @@ function cpuOf(pid: number | undefined): number | undefined {
 }
 
 async function once(traced: boolean): Promise<Sample> {
-  const events: ExecEvent[] = [];
+  // Counted as they come, not kept: a consumer holding thousands of events would charge its own
+  // garbage collection (V8's helper threads take the second core) to the tracer.
+  let execs = 0;
+  let trueSeen = 0;
+  const exact = new Set<number>();
+  const count = (e: ExecEvent) => {
+    execs++;
+    // An exec of /bin/true is recognised by its argv, or (argv lost) by the kernel's name for it.
+    if (!(e.args ? e.command === '/bin/true' : e.command === 'true')) return;
+    trueSeen++;
+    const m = e.args?.length === 1 ? /^a(\d+)$/.exec(e.args[0] as string) : null;
+    if (m) exact.add(Number(m[1]));
+  };
   const tracer = traced
     ? await createTracer({
         ...(BACKEND !== undefined && { backend: BACKEND }),
@@ -72,7 +84,7 @@ async function once(traced: boolean): Promise<Sample> {
           trace: {
             tracer,
             onEvent: (e) => {
-              if (e.type === 'exec') events.push(e);
+              if (e.type === 'exec') count(e);
             },
           },
         }
@@ -85,20 +97,13 @@ async function once(traced: boolean): Promise<Sample> {
   if (r.exitCode !== 0) throw new Error(`burst failed: exit ${r.exitCode} ${r.stderr ?? ''}`);
   const burstMs = Number(r.stdout?.trim()) / 1000;
   if (!traced) return { burstMs, runMs, cpuMs };
-  // An exec of /bin/true is recognised by its argv, or (argv lost) by the kernel's name for it.
-  const trues = events.filter((e) => (e.args ? e.command === '/bin/true' : e.command === 'true'));
-  const exact = new Set<number>();
-  for (const e of trues) {
-    const m = e.args?.length === 1 ? /^a(\d+)$/.exec(e.args[0] as string) : null;
-    if (m) exact.add(Number(m[1]));
-  }
   return {
     burstMs,
     runMs,
     cpuMs,
     ...(captureCpuMs !== undefined && { captureCpuMs }),
-    execs: events.length,
-    trueSeen: trues.length,
+    execs,
+    trueSeen,
     trueWithArgv: exact.size,
     lost: r.trace?.lost ?? 0,
   };
