@@ -15,7 +15,7 @@ let offsetAt = -Infinity;
  */
 export function monotonicToIso(monotonicNs: bigint): string {
   const now = Date.now();
-  if (now - offsetAt > 1000) {
+  if (Math.abs(now - offsetAt) > 1000) {
     offsetMs = now - Number(process.hrtime.bigint()) / 1e6;
     offsetAt = now;
   }
