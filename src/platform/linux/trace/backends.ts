@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { ProbeResult, TracerBackend } from '../../../trace/backend.js';
-import { openConnectorCapture } from './connector-capture.js';
+import { captureFix, openConnectorCapture } from './connector-capture.js';
 import { ProcConnectorTracer } from './proc-connector-tracer.js';
 import { ProcPollTracer } from './proc-poll-tracer.js';
 
@@ -23,22 +23,13 @@ function probeConnector(): Promise<ProbeResult> {
       return { ok: true };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      const denied = e.code === 'EPERM';
-      if (e.code === 'ENOPERL')
-        return {
-          ok: false,
-          reason: e.message,
-          fix: 'apt-get install perl-base (every Debian and Ubuntu system has it)',
-        };
-      return {
-        ok: false,
-        reason: denied
+      const reason =
+        e.code === 'EPERM'
           ? 'subscribing to the proc connector needs CAP_NET_ADMIN (root) on kernels before 6.6'
-          : `proc connector: ${e.message}`,
-        fix: denied
-          ? 'run corral as root, or use a kernel >= 6.6'
-          : 'a kernel with CONFIG_PROC_EVENTS, in the initial namespaces',
-      };
+          : e.code === 'ENOPERL'
+            ? e.message
+            : `proc connector: ${e.message}`;
+      return { ok: false, reason, fix: captureFix(e.code) };
     }
   })();
   return connectorProbe;

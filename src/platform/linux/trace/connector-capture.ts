@@ -52,6 +52,13 @@ export class CaptureError extends Error {
   }
 }
 
+/** What to do about a capture that could not start, by its error's code. */
+export function captureFix(code: string | undefined): string {
+  if (code === 'EPERM') return 'run corral as root (CAP_NET_ADMIN), or use a kernel >= 6.6';
+  if (code === 'ENOPERL') return 'apt-get install perl-base (every Debian and Ubuntu system has it)';
+  return 'a kernel with CONFIG_PROC_EVENTS, in the initial namespaces; else the /proc polling tracer';
+}
+
 const ERRNO_NAMES: Record<number, string> = { 1: 'EPERM', 13: 'EACCES', 110: 'ETIMEDOUT' };
 
 /**

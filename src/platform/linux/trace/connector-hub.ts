@@ -1,6 +1,11 @@
 import { UnsupportedError } from '../../../errors.js';
 import type { TraceEvent } from '../../../trace/types.js';
-import { CaptureError, openConnectorCapture, type ConnectorCapture } from './connector-capture.js';
+import {
+  CaptureError,
+  captureFix,
+  openConnectorCapture,
+  type ConnectorCapture,
+} from './connector-capture.js';
 import { SandboxFilter, type Routed } from './sandbox-filter.js';
 
 export interface HubOptions {
@@ -155,11 +160,7 @@ export class ConnectorHub {
           if (err instanceof CaptureError)
             throw new UnsupportedError(
               `the proc connector is not available: ${err.message}`,
-              err.code === 'EPERM'
-                ? 'run corral as root (CAP_NET_ADMIN)'
-                : err.code === 'ENOPERL'
-                  ? 'apt-get install perl-base'
-                  : 'use the /proc polling tracer',
+              captureFix(err.code),
             );
           throw err;
         },

@@ -2,8 +2,6 @@ import { decodeWaitStatus } from '../../../trace/wait-status.js';
 import { monotonicToIso } from '../../../trace/now.js';
 import type { TraceEvent } from '../../../trace/types.js';
 import type { ProcEvent } from './proc-event.js';
-
-type ExecEvent = Extract<ProcEvent, { kind: 'exec' }>;
 import { isExecShim } from '../exec-shim.js';
 import {
   cgroupFileNames,
@@ -14,6 +12,8 @@ import {
   type ExecInfo,
   type ProcStat,
 } from './proc-read.js';
+
+type ExecEvent = Extract<ProcEvent, { kind: 'exec' }>;
 
 /** How the filter looks at /proc (tests substitute a fake host). */
 export interface ProcReader {
