@@ -182,7 +182,12 @@ sub exec_info {
     places() ? (hex_of(link_raw("/proc/$t/ns/pid")), hex_of($cg // raw_of("/proc/$t/cgroup"))) : ('?', '?');
 }
 
-my $out = ''; my $due; my %early; my %behind;
+# Execs seen on the exec-only socket: their /proc reads (%early) and the ones the ordered stream
+# has not reached yet (%behind). %ahead: execs the ordered stream gave first (read at a timer
+# wake-up), whose exec-socket copy is still to come and is then only dropped: without it, that
+# copy would be read from /proc again and wait in %behind forever, and every later wake-up would
+# read the ordered stream to its end.
+my $out = ''; my $due; my %early; my %behind; my %ahead; my $split_mode = 0;
 sub emit { $out .= $_[0]; $due //= now() + $flush_s }
 sub flush_out { syswrite(STDOUT, $out) if length $out; $out = ''; undef $due }
 
@@ -195,8 +200,9 @@ sub route {
       $keep{$f[3]} = 1;
       emit("F $ts @f\n");
     } elsif ($k eq 'E') { # pid, tgid
-      delete $behind{"$f[1] $ts"};
-      my $info = delete $early{"$f[1] $ts"};
+      my $key = "$f[1] $ts";
+      $ahead{$key} = 1 if $split_mode && !delete $behind{$key};
+      my $info = delete $early{$key};
       if (!defined $info) {
         my ($yes, $cg) = follows($f[1]);
         next unless $yes;
@@ -223,10 +229,12 @@ sub command {
 }
 
 if (($ARGV[0] // '') eq 'replay') { # for the unit tests: commands, fake /proc files and datagrams in order
-  shift @ARGV;
+  shift @ARGV; $split_mode = 1;
   for my $a (@ARGV) {
     if ($a =~ /^cmd:(.*)$/s) { command($1) }
     elsif ($a =~ /^file:([^=]+)=([0-9a-f]*)$/) { $fake{$1} = pack('H*', $2) }
+    elsif ($a =~ /^fast:([0-9a-f]*)$/) { exec_arrived(pack('H*', $1)) }
+    elsif ($a eq 'pending') { emit(join(' ', 'P', scalar(keys %early), scalar(keys %behind), scalar(keys %ahead)) . "\n") }
     else { route(pack('H*', $a)) }
   }
   print $out; exit 0;
@@ -239,16 +247,21 @@ my ($all, $err, $why) = subscribe(undef);
 if (!$all) { print "N $err $why\n"; exit 1 }
 my $execs;
 ($execs) = subscribe($EV_EXEC, $all) if $split;
+$split_mode = $execs ? 1 : 0;
 print 'R ', ($execs ? 'split' : 'single'), "\n"; STDOUT->flush;
 
 # An exec from the exec-only socket (one datagram: the socket said it is readable), read the
 # moment it arrives and matched to the ordered stream later. One whose fork is still queued
 # there is not known yet: the ordered stream, read right after, reads it then.
 sub read_exec {
-  return unless defined recv($execs, my $buf, 65536, 64);
-  for my $ev (parse($buf)) {
+  my $buf;
+  exec_arrived($buf) if defined recv($execs, $buf, 65536, 64);
+}
+sub exec_arrived {
+  for my $ev (parse($_[0])) {
     next unless $ev->[0] eq 'E';
     my $key = "$ev->[3] $ev->[1]";
+    next if delete $ahead{$key};
     $behind{$key} = 1;
     my ($yes, $cg) = follows($ev->[3]);
     $early{$key} = exec_info($ev->[3], $cg) if $yes;
@@ -268,7 +281,7 @@ sub read_all {
     route($buf);
   }
   # Execs the ordered stream lost (it overflowed): forget them.
-  if (keys %early > 4096 || keys %behind > 4096) { %early = (); %behind = () }
+  if (keys %early > 4096 || keys %behind > 4096 || keys %ahead > 4096) { %early = (); %behind = (); %ahead = () }
 }
 
 $SIG{PIPE} = 'IGNORE';

@@ -107,7 +107,9 @@ describe('proc connector capture: datagrams', () => {
 
 /**
  * The capture's routing (its `replay` mode): commands (`cmd:T 100`), fake /proc files
- * (`file:/proc/5/cmdline=HEX`) and datagrams, in order; what it would hand to corral.
+ * (`file:/proc/5/cmdline=HEX`), datagrams of the ordered stream, datagrams of the exec-only
+ * socket (`fast:HEX`) and `pending` (how many execs it holds: read early, not yet reached in the
+ * ordered stream, reached there first), in order; what it would hand to corral.
  */
 function replay(...steps: (string | Buffer)[]): string[] {
   const r = spawnSync(
@@ -200,6 +202,46 @@ describe('proc connector capture: what it follows', () => {
   it('lets everything through after A', () => {
     const out = replay('cmd:A', fork(7, 8), exit(8));
     assert.deepEqual(out, ['F 123456789 7 7 8 8', 'X 123456789 8 8 0 1']);
+  });
+
+  it('reads an exec from the exec-only socket at once and reports it where the ordered stream has it', () => {
+    const argv = hex('/bin/true\0a1\0');
+    const out = replay(
+      'cmd:T 100',
+      fork(100, 101),
+      file('/proc/101/cmdline', '/bin/true\0a1\0'),
+      `fast:${exec(101).toString('hex')}`,
+      file('/proc/101/cmdline', ''), // gone by the time the ordered stream gets there
+      'pending',
+      exec(101),
+      exit(101),
+      'pending',
+    );
+    assert.deepEqual(out, [
+      'F 123456789 100 100 101 101',
+      'P 1 1 0',
+      `E 123456789 101 101 ${argv} - - - ? ?`,
+      'X 123456789 101 101 0 1',
+      'P 0 0 0',
+    ]);
+  });
+
+  it('drops the exec-socket copy of an exec the ordered stream gave first, without reading it again', () => {
+    const out = replay(
+      'cmd:T 100',
+      fork(100, 101),
+      file('/proc/101/cmdline', 'sh\0'),
+      exec(101), // read at a timer wake-up, before the exec socket's copy
+      'pending',
+      `fast:${exec(101).toString('hex')}`,
+      'pending',
+    );
+    assert.deepEqual(out, [
+      'F 123456789 100 100 101 101',
+      `E 123456789 101 101 ${hex('sh\0')} - - - ? ?`,
+      'P 0 0 1',
+      'P 0 0 0',
+    ]);
   });
 
   it('ignores commands it does not know, and cgroup names with spaces or slashes', () => {
