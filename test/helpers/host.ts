@@ -28,15 +28,23 @@ export function marker(): string {
   return `corral-marker-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** Host pids whose command line contains `text`. */
-/** Whether a host process runs: a zombie (its parent has not reaped it yet) does not. */
-export function running(pid: number): boolean {
+/** The fields of /proc/PID/stat after the command (state first, then ppid); undefined once gone. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+// A zombie (Z) or a dying process (X) no longer runs.
+const runs = (stat: string[] | undefined): boolean =>
+  stat !== undefined && stat[0] !== 'Z' && stat[0] !== 'X';
+
+/** Whether a host process runs: a zombie (its parent has not reaped it yet) does not. */
+export function running(pid: number): boolean {
+  return runs(statFields(pid));
 }
 
 /**
@@ -45,15 +53,12 @@ export function running(pid: number): boolean {
  */
 export function orphanedTracerHelpers(): number[] {
   return hostPidsWith('corral-trace-capture').filter((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return running(pid) && stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] === '1';
-    } catch {
-      return false;
-    }
+    const f = statFields(pid);
+    return runs(f) && f?.[1] === '1';
   });
 }
 
+/** Host pids whose command line contains `text`. */
 export function hostPidsWith(text: string): number[] {
   const out: number[] = [];
   for (const e of readdirSync('/proc')) {
