@@ -111,7 +111,9 @@ export interface ContainerDriver {
   usage(run: RunRecord): SandboxUsage;
   /**
    * Kills whatever is left of a run and removes its cgroup. `thorough` also hunts down processes
-   * an interrupted operation started but never recorded (slower: it scans every process).
+   * an interrupted operation started but never recorded (slower: it scans every process). Call it
+   * instead of killing the run first: the hunt knows some of them (a trace recorder) only by a
+   * file they hold open while the run lives.
    */
   releaseRun(run: RunRecord, paths: ContainerPaths, thorough: boolean): Promise<void>;
   /** Fails, with the reason and the fix, when this host cannot trace a container as asked. */

@@ -44,9 +44,7 @@ export async function removeContainer(
     await releasePort(ctx.driver, s?.portHolder);
     // Anything but a clean steady state may have unrecorded processes (a killed create or start).
     const thorough = view.status === 'broken' || !s || !['created', 'running', 'exited'].includes(s.status);
-    // releaseRun does the killing, after its hunt: killing the init first would let a recorder
-    // corral never recorded see the init's exit and close its trace file, the one sign of it the
-    // hunt looks for, before the hunt had found it.
+    // No kill before it: releaseRun kills, after its hunt (see ContainerDriver.releaseRun).
     if (s?.run || thorough) await ctx.driver.releaseRun(s?.run ?? { id: 'none' }, c.paths, thorough);
     if (c.config) await ctx.driver.releaseRootfs(c.paths, c.config.rootfs);
     else await ctx.driver.releaseRootfs(c.paths, { mode: 'overlay' });
