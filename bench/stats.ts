@@ -18,3 +18,29 @@ export function table(rows: { name: string; samples: number[] }[], baseline: str
   }
   return lines.join('\n');
 }
+
+/**
+ * A confidence interval for the median that assumes nothing about the distribution: the k-th
+ * smallest and k-th largest samples, with k the largest rank such that a Binomial(n, 1/2) falls
+ * below it with probability at most (1 - confidence) / 2. With 20 samples and 95%, that is the
+ * 6th and the 15th (95.9% in fact). Undefined when there are too few samples for the confidence.
+ */
+export function medianInterval(
+  samples: readonly number[],
+  confidence = 0.95,
+): { low: number; high: number; coverage: number } | undefined {
+  const s = [...samples].sort((a, b) => a - b);
+  const n = s.length;
+  const tail = (1 - confidence) / 2;
+  // below[k] = P(X < k) for X ~ Binomial(n, 1/2), built up term by term.
+  let below = 0;
+  let term = 0.5 ** n; // P(X = 0)
+  let k = 0;
+  while (k < n && below + term <= tail) {
+    below += term;
+    term = (term * (n - k)) / (k + 1);
+    k++;
+  }
+  if (k === 0) return undefined;
+  return { low: s[k - 1] as number, high: s[n - k] as number, coverage: 1 - 2 * below };
+}
