@@ -2,9 +2,10 @@
  * `npm run bench:capture`: the proc connector's capture (capture-script.ts) alone, without the
  * rest of corral, against no capture and against a floor: a minimal reader that does only what
  * cannot wait (block on an exec-only socket, read each exec's argv, exe and cwd at once, hold
- * the lines until the end). No capture built on the proc connector can cost less than the floor,
- * so the gap between the two is what work on the capture can still win; the floor's own cost is
- * the price of one real-time wake-up per exec. Each burst runs in a bare bwrap sandbox, with the
+ * the lines until the end). A capture that reports what corral reports, read in real time, cannot
+ * cost less than the floor, so the gap between the two is what work on the capture can still win;
+ * the floor's own cost is one real-time wake-up and three /proc reads per exec, the price of the
+ * design. Each burst runs in a bare bwrap sandbox, with the
  * capture at SCHED_FIFO 1 as corral runs it. Root and Linux >= 6.6 (exec-only subscription).
  *
  * Environment: BENCH_EXECS (default 1000), BENCH_REPS (default 10).
