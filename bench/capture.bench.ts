@@ -5,8 +5,8 @@
  * the lines until the end). A capture that reports what corral reports, read in real time, cannot
  * cost less than the floor, so the gap between the two is what work on the capture can still win;
  * the floor's own cost is one real-time wake-up and three /proc reads per exec, the price of the
- * design. Each burst runs in a bare bwrap sandbox, with the
- * capture at SCHED_FIFO 1 as corral runs it. Root and Linux >= 6.6 (exec-only subscription).
+ * design. Each burst runs in a bare bwrap sandbox, with the capture at SCHED_FIFO 1 as corral
+ * runs it. Root and Linux >= 6.6 (exec-only subscription).
  *
  * Environment: BENCH_EXECS (default 1000), BENCH_REPS (default 10).
  */
