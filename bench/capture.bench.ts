@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { descendantsOf } from '../src/platform/linux/proc-tree.js';
 import { CAPTURE_SCRIPT } from '../src/platform/linux/trace/capture-script.js';
 import { parseCaptureLine } from '../src/platform/linux/trace/capture-line.js';
-import { medianInterval } from './stats.js';
+import { intervalText, median } from './stats.js';
 
 const EXECS = Number(process.env.BENCH_EXECS ?? 1000);
 const REPS = Number(process.env.BENCH_REPS ?? 10);
@@ -75,7 +75,7 @@ function cpuMs(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
 }
 
-/** Lines of a child's stdout, one waiter per expected line kind. */
+/** Lines of a child's stdout, and a wait for the next line of a kind (its first word). */
 function lines(child: { stdout: Readable }) {
   const all: string[] = [];
   const waiters: { kind: string; resolve: () => void }[] = [];
@@ -87,7 +87,7 @@ function lines(child: { stdout: Readable }) {
     for (const l of parts) {
       all.push(l);
       const w = waiters[0];
-      if (w && l === w.kind) {
+      if (w && l.split(' ')[0] === w.kind) {
         waiters.shift();
         w.resolve();
       }
@@ -108,13 +108,13 @@ async function once(arm: Arm): Promise<Sample> {
   const out = tracer ? lines(tracer) : undefined;
   const tracerExit = tracer ? new Promise((r) => tracer.once('close', r)) : undefined;
   if (tracer && out) {
-    const ready = new Promise<void>((resolve, reject) => {
-      tracer.stdout.on('data', (c: string) => (/^R/m.test(c) ? resolve() : undefined));
-      tracer.once('close', (code) =>
-        reject(new Error(`${arm.name} ended before it subscribed (exit ${code})`)),
-      );
-    });
-    await ready;
+    let subscribed = false;
+    await Promise.race([
+      out.until('R').then(() => (subscribed = true)),
+      tracerExit?.then(() => {
+        if (!subscribed) throw new Error(`${arm.name} ended before it subscribed`);
+      }),
+    ]);
   }
   const cpuBefore = tracer ? cpuMs(tracer.pid as number) : 0;
   const sandbox = spawn('bwrap', [...BWRAP, 'sh', '-c', SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -156,12 +156,6 @@ async function once(arm: Arm): Promise<Sample> {
   return { burstMs, exact, cpuMs: cpu };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
 console.log(
   `bench:capture: ${EXECS} execs of /bin/true per burst in bare bwrap, ${REPS} repetitions, arms interleaved`,
 );
@@ -183,10 +177,9 @@ for (const arm of ARMS) {
     continue;
   }
   const ratios = rs.map((r, i) => r.burstMs / (base[i] as Sample).burstMs);
-  const ci = medianInterval(ratios);
   const exact = rs.reduce((a, r) => a + (r.exact ?? 0), 0);
   const cpu = median(rs.map((r) => r.cpuMs ?? 0));
   console.log(
-    `${arm.name.padEnd(8)} ${burst}, median of paired ratios ${median(ratios).toFixed(3)}x${ci ? ` (${(100 * ci.coverage).toFixed(0)}% interval ${ci.low.toFixed(3)}-${ci.high.toFixed(3)})` : ''}, exact argv ${exact}/${EXECS * REPS}, CPU ${((1000 * cpu) / EXECS).toFixed(0)} µs per exec`,
+    `${arm.name.padEnd(8)} ${burst}, median of paired ratios ${median(ratios).toFixed(3)}x${intervalText(ratios)}, exact argv ${exact}/${EXECS * REPS}, CPU ${((1000 * cpu) / EXECS).toFixed(0)} µs per exec`,
   );
 }

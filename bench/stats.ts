@@ -44,3 +44,18 @@ export function medianInterval(
   if (k === 0) return undefined;
   return { low: s[k - 1] as number, high: s[n - k] as number, coverage: 1 - 2 * below };
 }
+
+/** The median; the mean of the middle two for an even count. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** ` (96% interval 1.050-1.110)` for medianInterval's result, or nothing without one. */
+export function intervalText(samples: readonly number[]): string {
+  const ci = medianInterval(samples);
+  return ci
+    ? ` (${(100 * ci.coverage).toFixed(0)}% interval ${ci.low.toFixed(3)}-${ci.high.toFixed(3)})`
+    : '';
+}

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type * as Corral from '../src/index.js';
 import type { RunResult } from '../src/index.js';
 import type { ExecEvent } from '../src/trace/types.js';
-import { medianInterval } from './stats.js';
+import { intervalText, median } from './stats.js';
 
 // BENCH_DIST=1 measures the built package (npm run build first).
 const lib = (
@@ -112,11 +112,6 @@ async function once(traced: boolean): Promise<Sample> {
   };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(2)}%`;
 
 console.log(`bench:trace: ${EXECS} execs of /bin/true per burst, ${REPS} repetitions, interleaved`);
@@ -146,10 +141,7 @@ const med = (xs: Sample[], f: (s: Sample) => number) => median(xs.map(f));
 const ratios = traced.map((s, i) => s.burstMs / (plain[i] as Sample).burstMs);
 const paired = median(ratios);
 // One pair's ratio moves by several percent with the host's load: say how sure the median is.
-const ci = medianInterval(ratios);
-const interval = ci
-  ? ` (${(100 * ci.coverage).toFixed(0)}% interval ${ci.low.toFixed(3)}-${ci.high.toFixed(3)})`
-  : '';
+const interval = intervalText(ratios);
 console.log(
   `exec events captured:   ${execs}/${expected * REPS} (${pct(execs, expected * REPS)})   target 100%`,
 );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { medianInterval } from '../../../bench/stats.js';
+import { intervalText, median, medianInterval } from '../../../bench/stats.js';
 
 test('medianInterval: 20 samples at 95% are bounded by the 6th and 15th smallest', () => {
   const samples = Array.from({ length: 20 }, (_, i) => 20 - i); // unsorted on purpose
@@ -17,4 +17,11 @@ test('medianInterval: too few samples for the confidence give no interval', () =
   assert.equal(medianInterval([1, 2, 3, 4, 5]), undefined);
   const six = medianInterval([1, 2, 3, 4, 5, 6]);
   assert.deepEqual([six?.low, six?.high], [1, 6]);
+});
+
+test('median averages the middle two of an even count; intervalText is empty without an interval', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(intervalText([1, 2, 3]), '');
+  assert.equal(intervalText([1, 2, 3, 4, 5, 6]), ' (97% interval 1.000-6.000)');
 });
