@@ -16,7 +16,7 @@ import { intervalText, median } from './stats.js';
 const lib = (
   process.env.BENCH_DIST === '1' ? await import(String('../dist/index.js')) : await import('../src/index.js')
 ) as typeof Corral;
-const { createTracer, ProcConnectorTracer, run } = lib;
+const { createTracer, EbpfTracer, ProcConnectorTracer, run } = lib;
 
 const EXECS = Number(process.env.BENCH_EXECS ?? 1000);
 const REPS = Number(process.env.BENCH_REPS ?? 10);
@@ -75,7 +75,7 @@ async function once(traced: boolean): Promise<Sample> {
   // (the last quarter second of the capture's CPU is missed).
   let captureCpuMs: number | undefined;
   const sampler = setInterval(() => {
-    if (!(tracer instanceof ProcConnectorTracer)) return;
+    if (!(tracer instanceof ProcConnectorTracer || tracer instanceof EbpfTracer)) return;
     captureCpuMs = cpuOf(tracer.capturePid) ?? captureCpuMs;
   }, 250);
   const cpu = process.cpuUsage();
@@ -114,7 +114,10 @@ async function once(traced: boolean): Promise<Sample> {
 
 const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(2)}%`;
 
-console.log(`bench:trace: ${EXECS} execs of /bin/true per burst, ${REPS} repetitions, interleaved`);
+const backendName = (await createTracer(BACKEND === undefined ? {} : { backend: BACKEND })).backend;
+console.log(
+  `bench:trace: ${EXECS} execs of /bin/true per burst, ${REPS} repetitions, interleaved; tracer ${backendName}`,
+);
 await once(true); // warm-up: page cache, the tracer's code
 await once(false);
 const plain: Sample[] = [];

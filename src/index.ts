@@ -108,6 +108,7 @@ export {
   ProcConnectorTracer,
   type ProcConnectorOptions,
 } from './platform/linux/trace/proc-connector-tracer.js';
+export { EbpfTracer } from './platform/linux/trace/ebpf-tracer.js';
 export { ProcPollTracer, type ProcPollOptions } from './platform/linux/trace/proc-poll-tracer.js';
 export { PsPollTracer, type PsPollOptions } from './platform/darwin/trace/ps-poll-tracer.js';
 // Lifecycle runtime (containers).

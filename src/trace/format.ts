@@ -47,6 +47,7 @@ export function formatRecord(r: TraceRecord, options: FormatOptions = {}): strin
       const tags = r.args === null ? [] : classify(r);
       const extra = [
         r.argv === 'split' ? '(args split on spaces)' : '',
+        r.argv === 'truncated' ? '(argv truncated)' : '',
         tags.length ? `[${tags.join(', ')}]` : '',
         r.attached ? '(already running)' : '',
         r.cwd ? `cwd=${shellQuote(r.cwd)}` : '',

@@ -34,7 +34,7 @@ const recordSchema = z.discriminatedUnion('type', [
     args: z.array(z.string()).nullable(),
     cwd: z.string().nullable(),
     exe: z.string().nullable(),
-    argv: z.enum(['full', 'split', 'none']),
+    argv: z.enum(['full', 'split', 'truncated', 'none']),
     attached: z.literal(true).optional(),
   }),
   z.object({ type: z.literal('fork'), ...proc }),

@@ -65,7 +65,7 @@ export class TraceSummarizer {
         return;
       case 'exec': {
         this.execs++;
-        if (r.argv !== 'none') this.withArgv++;
+        if (r.argv === 'full' || r.argv === 'split') this.withArgv++;
         const name = programName(r.command ?? undefined) || '?';
         this.commands.set(name, (this.commands.get(name) ?? 0) + 1);
         for (const tag of r.args === null ? [] : classify(r)) {

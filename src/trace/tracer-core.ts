@@ -117,7 +117,7 @@ export abstract class TracerCore implements Tracer {
   private count(e: TraceEvent): void {
     if (e.type === 'exec') {
       this.tally.execs++;
-      if (e.argv !== 'none') this.tally.execsWithArgv++;
+      if (e.argv === 'full' || e.argv === 'split') this.tally.execsWithArgv++;
     } else if (e.type === 'fork') this.tally.forks++;
     else if (e.type === 'exit') this.tally.exits++;
     else this.tally.lost++;

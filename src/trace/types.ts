@@ -8,9 +8,12 @@
  * - `full`: argv read exactly from the kernel (`/proc/PID/cmdline`).
  * - `split`: rebuilt by splitting a joined command line on spaces (macOS `ps`): an argument that
  *   itself held spaces cannot be told apart.
+ * - `truncated`: the start of argv, read exactly from the kernel, but the whole was longer than
+ *   the tracer copies at exec (eBPF: 32 KiB) and the process had moved on before the rest could
+ *   be read: `args` ends early, its last element possibly cut.
  * - `none`: the process was gone before its argv could be read; `args` is null.
  */
-export type ArgvCapture = 'full' | 'split' | 'none';
+export type ArgvCapture = 'full' | 'split' | 'truncated' | 'none';
 
 interface EventBase {
   /** ISO 8601 time of the event (from the kernel's clock where the backend has one). */
@@ -92,7 +95,7 @@ export interface TraceTarget {
 /** Counters kept by every tracer; the basis of the capture rate that is reported. */
 export interface TraceCounts {
   readonly execs: number;
-  /** Exec events whose full argv was captured. */
+  /** Exec events whose whole argv was captured (`full` or `split`). */
   readonly execsWithArgv: number;
   readonly forks: number;
   readonly exits: number;

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { linuxTracerBackends } from '../../src/platform/linux/trace/backends.js';
 import { linuxSandboxMissing } from './host.js';
@@ -29,6 +30,60 @@ export function connectorSockets(pid: number | 'self' = 'self'): number {
     try {
       const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
       if (m && connector.has(m[1] as string)) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
+
+/** Why the eBPF tracer cannot be tested here, or undefined. */
+export async function ebpfMissing(): Promise<string | undefined> {
+  const sandbox = linuxSandboxMissing();
+  if (sandbox) return sandbox;
+  const b = linuxTracerBackends().find((x) => x.name === 'ebpf');
+  const p = await b?.probe();
+  return p?.ok ? undefined : `eBPF tracer unavailable: ${p?.reason ?? 'no backend'}`;
+}
+
+// Walks the kernel's list of loaded programs (BPF_PROG_GET_NEXT_ID, GET_FD_BY_ID, OBJ_GET_INFO_BY_FD)
+// and prints each one's name: what is loaded, whoever holds it.
+const LIST_PROGRAMS = String.raw`
+my $sys = $ARGV[0];
+sub bpf { my $a = $_[1]; my $r = syscall($sys, $_[0], $a, length $a); ($r, $a) }
+my $id = 0;
+while (1) {
+  my ($r, $a) = bpf(11, pack('L L L', $id, 0, 0) . ("\0" x 20));
+  last if $r < 0;
+  $id = unpack('x4 L', $a);
+  my ($fd) = bpf(13, pack('L L L', $id, 0, 0) . ("\0" x 20));
+  next if $fd < 0;
+  my $info = "\0" x 256;
+  bpf(15, pack('L L Q', $fd, length $info, unpack('Q', pack('p', $info))) . ("\0" x 16));
+  print unpack('x64 Z16', $info), "\n";
+  POSIX::close($fd);
+}`;
+
+/** Names of the eBPF programs loaded in the kernel right now (root only). */
+export function loadedBpfPrograms(): string[] {
+  const sys = process.arch === 'arm64' ? '280' : '321';
+  const r = spawnSync('perl', ['-MPOSIX', '-e', LIST_PROGRAMS, sys], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`listing eBPF programs failed: ${r.stderr}`);
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+/** eBPF objects (programs, maps, links) a process holds descriptors of. */
+export function bpfDescriptors(pid: number | 'self' = 'self'): number {
+  let n = 0;
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return 0;
+  }
+  for (const fd of fds) {
+    try {
+      if (/^anon_inode:bpf[-_]/.test(readlinkSync(`/proc/${pid}/fd/${fd}`))) n++;
     } catch {
       // closed meanwhile
     }

@@ -1,10 +1,30 @@
 import { existsSync } from 'node:fs';
 import type { ProbeResult, TracerBackend } from '../../../trace/backend.js';
 import { captureFix, openConnectorCapture } from './connector-capture.js';
+import { bpfFix, openBpfCapture } from './ebpf/bpf-capture.js';
+import { EbpfTracer } from './ebpf-tracer.js';
 import { ProcConnectorTracer } from './proc-connector-tracer.js';
 import { ProcPollTracer } from './proc-poll-tracer.js';
 
 let connectorProbe: Promise<ProbeResult> | undefined;
+let bpfProbe: Promise<ProbeResult> | undefined;
+
+const ignore = { onEvents: () => undefined, onOverflow: () => undefined, onError: () => undefined };
+
+/** Loads and attaches the programs for real (the verifier has the last word), then detaches. */
+function probeBpf(): Promise<ProbeResult> {
+  bpfProbe ??= (async (): Promise<ProbeResult> => {
+    try {
+      const s = await openBpfCapture({ flushMs: 100, ...ignore });
+      await s.close();
+      return { ok: true };
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      return { ok: false, reason: `eBPF: ${e.message}`, fix: bpfFix(e.code) };
+    }
+  })();
+  return bpfProbe;
+}
 
 /** Subscribes for real and unsubscribes at once; the answer is cached for the process. */
 function probeConnector(): Promise<ProbeResult> {
@@ -13,11 +33,9 @@ function probeConnector(): Promise<ProbeResult> {
       const s = await openConnectorCapture({
         receiveBuffer: 64 << 10,
         subscribeTimeoutMs: 1000,
-        flushMs: 20,
+        flushMs: 100,
         realtime: false,
-        onEvents: () => undefined,
-        onOverflow: () => undefined,
-        onError: () => undefined,
+        ...ignore,
       });
       await s.close();
       return { ok: true };
@@ -52,6 +70,16 @@ function probeProcPoll(): Promise<ProbeResult> {
 /** Linux tracers, best first. */
 export function linuxTracerBackends(): TracerBackend[] {
   return [
+    {
+      name: 'ebpf',
+      mechanism:
+        'eBPF on the sched_process_fork/exec/exit tracepoints: the kernel follows the sandbox and copies argv, exe and cwd at each exec, read every 100 ms; nothing wakes per event',
+      kind: 'kernel',
+      limitation:
+        'argv beyond 32 KiB is completed from /proc while the process runs, else reported as truncated',
+      probe: probeBpf,
+      create: () => new EbpfTracer(),
+    },
     {
       name: 'proc-connector',
       mechanism:

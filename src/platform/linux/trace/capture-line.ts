@@ -5,7 +5,7 @@ import type { ProcEvent } from './proc-event.js';
 /** One line of the capture's output (see capture-script.ts), parsed. */
 export type CaptureLine =
   | { kind: 'event'; event: ProcEvent }
-  | { kind: 'ready'; mode: 'single' | 'split' }
+  | { kind: 'ready'; mode: 'single' | 'split' | 'bpf' }
   | { kind: 'refused'; errno: number; why: string }
   | { kind: 'overflow' }
   | { kind: 'drained' };
@@ -21,12 +21,18 @@ function execInfo(
   exe: string | undefined,
   cwd: string | undefined,
   comm: string | undefined,
+  truncated: boolean,
 ): ExecInfo {
   const raw = hex(argvHex);
   const common = { exe: text(exe), cwd: text(cwd) };
   if (raw && raw.length > 0) {
     const argv = splitCmdline(raw);
-    return { command: argv[0] ?? null, args: argv.slice(1), argv: 'full', ...common };
+    return {
+      command: argv[0] ?? null,
+      args: argv.slice(1),
+      argv: truncated ? 'truncated' : 'full',
+      ...common,
+    };
   }
   return { command: text(comm)?.replace(/\n$/, '') ?? null, args: null, argv: 'none', ...common };
 }
@@ -43,7 +49,7 @@ export function parseCaptureLine(line: string): CaptureLine | undefined {
   let timestampNs: bigint;
   switch (kind) {
     case 'R':
-      return ts === 'single' || ts === 'split' ? { kind: 'ready', mode: ts } : undefined;
+      return ts === 'single' || ts === 'split' || ts === 'bpf' ? { kind: 'ready', mode: ts } : undefined;
     case 'N':
       return { kind: 'refused', errno: int(ts), why: f.slice(2).join(' ') };
     case 'O':
@@ -76,7 +82,8 @@ export function parseCaptureLine(line: string): CaptureLine | undefined {
       event: { kind: 'exit', timestampNs, pid: a, tgid: b, exitCode: c, parentTgid: d < 0 ? null : d },
     };
   }
-  if (f.length !== 10) return undefined;
+  // An eleventh field `t`: argv is the start of a longer one (the eBPF capture's copy is capped).
+  if (f.length !== 10 && !(f.length === 11 && f[10] === 't')) return undefined;
   return {
     kind: 'event',
     event: {
@@ -84,7 +91,7 @@ export function parseCaptureLine(line: string): CaptureLine | undefined {
       timestampNs,
       pid: a,
       tgid: b,
-      info: execInfo(f[4], f[5], f[6], f[7]),
+      info: execInfo(f[4], f[5], f[6], f[7], f[10] === 't'),
       // `?`: not looked at (nobody needed it), which is not the same as gone (`-`).
       ...(f[8] !== '?' && { pidNs: text(f[8]) }),
       ...(f[9] !== '?' && { cgroup: text(f[9]) }),

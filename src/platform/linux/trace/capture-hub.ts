@@ -1,15 +1,15 @@
 import { UnsupportedError } from '../../../errors.js';
 import type { TraceEvent } from '../../../trace/types.js';
-import {
-  CaptureError,
-  captureFix,
-  openConnectorCapture,
-  type ConnectorCapture,
-} from './connector-capture.js';
+import { CaptureError, type Capture, type CaptureOptions } from './capture-process.js';
+import { captureFix, openConnectorCapture } from './connector-capture.js';
+import { bpfFix, openBpfCapture } from './ebpf/bpf-capture.js';
 import { SandboxFilter, type Routed } from './sandbox-filter.js';
 
+/** Where the events come from: the proc connector (netlink) or corral's eBPF programs. */
+export type CaptureKind = 'proc-connector' | 'ebpf';
+
 export interface HubOptions {
-  /** Ask for SCHED_FIFO priority 1 for the capture (see ProcConnectorOptions.realtime). */
+  /** Ask for SCHED_FIFO priority 1 for a proc connector capture (see ProcConnectorOptions.realtime). */
   readonly realtime: boolean;
   /** SO_RCVBUF for each netlink socket, bytes. */
   readonly receiveBuffer: number;
@@ -24,39 +24,42 @@ interface Sink {
 
 /** One running capture, and the filter that sorts its events into sandboxes. */
 interface Session {
-  readonly opened: Promise<ConnectorCapture>;
-  capture?: ConnectorCapture;
+  readonly opened: Promise<Capture>;
+  capture?: Capture;
   readonly filter: SandboxFilter;
   dead: boolean;
 }
 
-// The capture hands its events over at most this late, and reads the kernel's ordered stream at
-// least this often. A tenth of a second is still live for a person watching; each hand-over
+// The capture hands its events over at most this late, and reads the kernel's ordered stream (or
+// the eBPF ring buffer) at least this often. A tenth of a second is still live for a person watching; each hand-over
 // wakes corral, and with 2 CPUs every wake-up is taken from the sandbox (bench:trace, 1000 execs:
 // 20 ms measured about 0.03x more than 200 ms). stop() does not wait for it: it drains.
 const FLUSH_MS = 100;
 
 /**
- * One proc connector capture per corral process, shared by every tracer in it: the kernel sends
- * each event once per socket, so one socket for N sandboxes costs N times less than N sockets.
- * The capture (a small perl process, see capture-script.ts) does the time-critical part: it
- * reads each exec's argv the moment it is reported, and drops what is not followed. What it
- * passes on arrives here in batches, and is sorted into sandboxes by a SandboxFilter. It starts
- * with the first tracer and ends (socket closed) after the last one stops.
+ * One capture of each kind per corral process, shared by every tracer in it: the kernel reports
+ * each event once per listener, so one capture for N sandboxes costs N times less than N. The
+ * capture (a small perl process) does the time-critical part: it follows the traced processes,
+ * has each exec's argv read while the process still runs it, and drops the rest of the host.
+ * What it passes on arrives here in batches, and is sorted into sandboxes by a SandboxFilter. It
+ * starts with the first tracer and ends after the last one stops.
  */
-export class ConnectorHub {
-  private static shared: ConnectorHub | undefined;
+export class CaptureHub {
+  private static readonly shared = new Map<CaptureKind, CaptureHub>();
   private session: Session | undefined;
   private users = 0;
   private nextId = 1;
   private readonly sinks = new Map<number, Sink>();
   private options: HubOptions | undefined;
 
-  /** The process-wide hub. Options apply when its capture (re)starts. */
-  static get(options: HubOptions): ConnectorHub {
-    ConnectorHub.shared ??= new ConnectorHub();
-    ConnectorHub.shared.options = options;
-    return ConnectorHub.shared;
+  private constructor(private readonly kind: CaptureKind) {}
+
+  /** The process-wide hub of this kind. Options apply when its capture (re)starts. */
+  static get(kind: CaptureKind, options: HubOptions): CaptureHub {
+    let hub = CaptureHub.shared.get(kind);
+    if (!hub) CaptureHub.shared.set(kind, (hub = new CaptureHub(kind)));
+    hub.options = options;
+    return hub;
   }
 
   /** How the capture is scheduled, e.g. `SCHED_FIFO 1 (pid 123)`; null if normally. */
@@ -69,7 +72,7 @@ export class ConnectorHub {
     return this.session?.capture?.pid;
   }
 
-  /** Starts the capture if needed; resolves when the kernel has accepted the subscription. */
+  /** Starts the capture if needed; resolves when the kernel reports to it. */
   async acquire(): Promise<void> {
     this.users++;
     const s = (this.session ??= this.boot());
@@ -131,39 +134,54 @@ export class ConnectorHub {
   private boot(): Session {
     const options = this.options as HubOptions;
     const filter = new SandboxFilter();
+    const handlers: CaptureOptions = {
+      onEvents: (events) => {
+        if (s.dead) return;
+        const out: Routed[] = [];
+        for (const ev of events) {
+          const r = filter.handle(ev);
+          if (r) out.push(r);
+        }
+        this.route(out);
+      },
+      onOverflow: () => {
+        if (s.dead) return;
+        // The tree may have holes now: the capture lets everything through, the filter decides.
+        s.capture?.passAll();
+        this.route(
+          filter.lost(
+            this.kind === 'ebpf'
+              ? 'the kernel dropped process events: the ring buffer was full'
+              : 'the kernel dropped process events: the socket buffer was full',
+          ),
+        );
+      },
+      onError: (err) => this.died(s, err.message),
+    };
+    const opening =
+      this.kind === 'ebpf'
+        ? openBpfCapture({ flushMs: FLUSH_MS, ...handlers })
+        : openConnectorCapture({
+            receiveBuffer: options.receiveBuffer,
+            subscribeTimeoutMs: options.subscribeTimeoutMs,
+            flushMs: FLUSH_MS,
+            realtime: options.realtime,
+            ...handlers,
+          });
     const s: Session = {
       filter,
       dead: false,
-      opened: openConnectorCapture({
-        receiveBuffer: options.receiveBuffer,
-        subscribeTimeoutMs: options.subscribeTimeoutMs,
-        flushMs: FLUSH_MS,
-        realtime: options.realtime,
-        onEvents: (events) => {
-          if (s.dead) return;
-          const out: Routed[] = [];
-          for (const ev of events) {
-            const r = filter.handle(ev);
-            if (r) out.push(r);
-          }
-          this.route(out);
-        },
-        onOverflow: () => {
-          if (s.dead) return;
-          // The tree may have holes now: the capture lets everything through, the filter decides.
-          s.capture?.passAll();
-          this.route(filter.lost('the kernel dropped process events: the socket buffer was full'));
-        },
-        onError: (err) => this.died(s, err.message),
-      }).then(
+      opened: opening.then(
         (capture) => (s.capture = capture),
         (err: unknown) => {
           s.dead = true;
           if (err instanceof CaptureError)
-            throw new UnsupportedError(
-              `the proc connector is not available: ${err.message}`,
-              captureFix(err.code),
-            );
+            throw this.kind === 'ebpf'
+              ? new UnsupportedError(`the eBPF tracer is not available: ${err.message}`, bpfFix(err.code))
+              : new UnsupportedError(
+                  `the proc connector is not available: ${err.message}`,
+                  captureFix(err.code),
+                );
           throw err;
         },
       ),

@@ -1,0 +1,19 @@
+import type { HubOptions } from './capture-hub.js';
+import { HubTracer } from './hub-tracer.js';
+
+/**
+ * Linux (root, BTF, kernel >= 5.8): corral's eBPF programs on the sched_process_fork, exec and
+ * exit tracepoints follow the traced sandboxes' processes inside the kernel and copy each exec's
+ * argv, exe and cwd while the exec happens, into a ring buffer that a capture shared by the
+ * tracers of one corral process reads ten times a second. No process wakes up per event, so a
+ * burst of short execs costs the sandbox almost nothing, and argv is never lost to a fast exit.
+ */
+export class EbpfTracer extends HubTracer {
+  readonly backend = 'ebpf';
+  protected readonly captureKind = 'ebpf';
+
+  protected hubOptions(): HubOptions {
+    // Only the proc connector's capture has sockets and a priority to set.
+    return { realtime: false, receiveBuffer: 0, subscribeTimeoutMs: 0 };
+  }
+}

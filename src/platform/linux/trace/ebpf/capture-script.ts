@@ -1,0 +1,257 @@
+import { Exec, ExecFlag, Kind, MapIndex, ConfigFlag, Stat } from './record-format.js';
+
+/**
+ * The eBPF capture, a small perl program (perl-base is on every Debian and Ubuntu system; Node
+ * cannot make the bpf() system call). corral generates the programs for the running kernel
+ * (probe-programs.ts) and hands them over as arguments; this loads them, attaches them to the
+ * sched_process_fork/exec/exit tracepoints, and every flush interval turns what they wrote into
+ * its ring buffer into the same lines the proc connector capture writes (capture-script.ts next
+ * door explains them), so everything after it is shared. Nothing wakes it per event: the
+ * programs copy argv, exe and cwd in the kernel while the exec happens.
+ *
+ * Arguments: SYS_bpf SYS_mmap FLUSH_MS, six maps `type:key:value:max:flags:name` in MapIndex
+ * order, then three programs `tracepoint:name:hex`.
+ * Output: `R bpf` once attached, or `N ERRNO WHY` and exit; then F, E, X, O and D lines as the
+ * proc connector capture's. An E line may end in a field `t`: argv was longer than the kernel
+ * copy and could not be completed from /proc, so it holds the first part only.
+ * Input: `T PID`, `C NAME HIERARCHY:ID...` (a cgroup's kernfs ids), `c NAME`, `A`, `D`; end of
+ * input: detach and exit (closing the descriptors detaches and frees everything, even on SIGKILL).
+ */
+export const BPF_CAPTURE_SCRIPT = String.raw`use strict; use warnings;
+use POSIX ();
+$0 = 'corral-trace-capture';
+my ($K_FORK, $K_EXEC, $K_EXIT) = (${Kind.fork}, ${Kind.exec}, ${Kind.exit});
+my %F = (argv_cut => ${ExecFlag.argvCut}, exe_cut => ${ExecFlag.exeCut}, cwd_cut => ${ExecFlag.cwdCut},
+  exe_del => ${ExecFlag.exeDeleted}, cwd_del => ${ExecFlag.cwdDeleted});
+my ($M_EVENTS, $M_FOLLOWED, $M_CGROUPS, $M_CONFIG, $M_STATS) =
+  (${MapIndex.events}, ${MapIndex.followed}, ${MapIndex.cgroups}, ${MapIndex.config}, ${MapIndex.stats});
+my ($C_ALL, $C_CGROUPS) = (${ConfigFlag.recordAll}, ${ConfigFlag.cgroups});
+my ($S_RING, $S_FOLLOW) = (${Stat.ringFull}, ${Stat.followFull});
+my $HDR = ${Exec.header};
+
+# /proc reads, for the rare record the kernel could not complete; replay mode fakes them.
+my %fake;
+sub raw_of {
+  my ($p) = @_;
+  return $fake{$p} if %fake;
+  my $fd = POSIX::open($p, 0) // return undef;
+  my ($d, $chunk) = ('', '');
+  while (1) {
+    my $n = POSIX::read($fd, $chunk, 65536);
+    if (!defined $n) { POSIX::close($fd); return undef }
+    $d .= $chunk;
+    last if $n < 65536;
+  }
+  POSIX::close($fd);
+  return $d;
+}
+sub link_raw { %fake ? $fake{$_[0]} : readlink($_[0]) }
+sub hex_of { my ($d) = @_; defined $d && length $d ? unpack('H*', $d) : '-' }
+
+# Components leaf first, each NUL-terminated, to a path; undef where the walk was cut short and
+# /proc no longer shows a path that ends the same way.
+sub path_of {
+  my ($bytes, $cut, $deleted, $proc) = @_;
+  my @c = grep { length } split /\0/, $bytes;
+  my $p = '/' . join('/', reverse @c);
+  $p .= ' (deleted)' if $deleted;
+  return $p unless $cut;
+  my $late = link_raw($proc);
+  my $tail = @c ? '/' . join('/', reverse @c) : '';
+  return defined $late && substr($late, -length($tail)) eq $tail && length $tail ? $late : undef;
+}
+
+my %cg_name; # cgroup tag -> the name corral follows it by
+sub line_of {
+  my ($r) = @_;
+  return undef if length $r < 32;
+  my ($kind, $flags, $ts) = unpack('L L Q<', $r);
+  if ($kind == $K_FORK) { return join(' ', 'F', $ts, unpack('x16 L L L L', $r)) . "\n" }
+  if ($kind == $K_EXIT) { return join(' ', 'X', $ts, unpack('x16 L L L L', $r)) . "\n" }
+  return undef unless $kind == $K_EXEC && length $r >= $HDR;
+  my ($pid, $tgid, $ns, $tag, $total, $copied, $exe_n, $cwd_n, $comm) =
+    unpack('x${Exec.pid} L L L L Q< L S S Z16', $r);
+  return undef if $HDR + $exe_n + $cwd_n + $copied > length $r;
+  my $exe = path_of(substr($r, $HDR, $exe_n), $flags & $F{exe_cut}, $flags & $F{exe_del}, "/proc/$tgid/exe");
+  my $cwd = path_of(substr($r, $HDR + $exe_n, $cwd_n), $flags & $F{cwd_cut}, $flags & $F{cwd_del}, "/proc/$tgid/cwd");
+  my $argv = substr($r, $HDR + $exe_n + $cwd_n, $copied);
+  my $short = '';
+  if ($flags & $F{argv_cut}) {
+    # Longer than the kernel copy: /proc has the rest while the process runs this program.
+    my $full = raw_of("/proc/$tgid/cmdline");
+    if (defined $full && length $full == $total && substr($full, 0, $copied) eq $argv) { $argv = $full }
+    else { $short = ' t' }
+  }
+  my $cg = $tag && defined $cg_name{$tag} ? "0::/$cg_name{$tag}\n" : undef;
+  return join(' ', 'E', $ts, $pid, $tgid, hex_of($argv), hex_of($exe), hex_of($cwd), hex_of($comm),
+    hex_of("pid:[$ns]"), defined $cg ? hex_of($cg) : '?') . "$short\n";
+}
+
+my $out = '';
+sub emit { $out .= $_[0] }
+sub flush_out { syswrite(STDOUT, $out) if length $out; $out = '' }
+
+my ($live, $sys_bpf, @fd) = (0, 0);
+sub bpf { my $attr = $_[1]; my $r = syscall($sys_bpf, $_[0], $attr, length $attr); ($r, 0 + $!) }
+sub ptr { unpack('Q', pack('p', $_[0])) }
+sub map_update {
+  my ($m, $key, $value) = @_;
+  return 1 unless $live;
+  my ($r) = bpf(2, pack('L x4 Q Q Q', $fd[$m], ptr($key), ptr($value), 0));
+  return $r == 0;
+}
+sub map_delete { my ($m, $key) = @_; return unless $live; bpf(3, pack('L x4 Q Q Q', $fd[$m], ptr($key), 0, 0)) }
+sub stat_of {
+  my ($i) = @_;
+  my $key = pack('L', $i); my $v = "\0" x 8;
+  my ($r) = bpf(1, pack('L x4 Q Q Q', $fd[$M_STATS], ptr($key), ptr($v), 0));
+  return $r == 0 ? unpack('Q', $v) : 0;
+}
+
+my ($config, $tags, %cg_keys) = (0, 0);
+sub set_config { $config = $_[0]; map_update($M_CONFIG, pack('L', 0), pack('Q', $config)) }
+my $drain = 0;
+sub command {
+  my ($c) = @_;
+  if ($c =~ /^T (\d+)$/) {
+    my $key = pack('L', $1);
+    map_update($M_FOLLOWED, $key, pack('L', 0));
+    # Gone already: an entry nothing will remove, which a reused pid would inherit.
+    map_delete($M_FOLLOWED, $key) if $live && !kill(0, $1) && $!{ESRCH};
+  } elsif ($c =~ /^C (\S+)((?: \d+:\d+)*)$/) {
+    my ($name, @keys) = ($1, split ' ', $2);
+    return if $cg_keys{$name};
+    my $tag = ++$tags; $cg_name{$tag} = $name; $cg_keys{$name} = [];
+    for my $k (@keys) {
+      my ($h, $id) = split /:/, $k;
+      my $key = pack('Q L L', $id, $h, 0);
+      push @{$cg_keys{$name}}, $key if map_update($M_CGROUPS, $key, pack('L', $tag));
+    }
+    set_config($config | $C_CGROUPS);
+  } elsif ($c =~ /^c (\S+)$/) {
+    my $keys = delete $cg_keys{$1} or return;
+    map_delete($M_CGROUPS, $_) for @$keys;
+    set_config($config & ~$C_CGROUPS) unless %cg_keys;
+  } elsif ($c eq 'A') {
+    # A full ring loses records, not followed processes: the kernel's tree only has holes when
+    # its map was full, and only then must everything pass for corral to sort it out.
+    set_config($config | $C_ALL) if !$live || stat_of($S_FOLLOW) > 0;
+  } elsif ($c eq 'D') { $drain = 1 }
+}
+
+if (($ARGV[0] // '') eq 'replay') { # for the unit tests: commands, fake /proc files and records in order
+  shift @ARGV;
+  for my $a (@ARGV) {
+    if ($a =~ /^cmd:(.*)$/s) { command($1) }
+    elsif ($a =~ /^file:([^=]+)=([0-9a-f]*)$/) { $fake{$1} = pack('H*', $2) }
+    elsif ($a =~ /^rec:([0-9a-f]*)$/) { my $l = line_of(pack('H*', $1)); emit($l // "?\n") }
+  }
+  print $out; exit 0;
+}
+
+my ($flush_ms, @spec);
+($sys_bpf, my $sys_mmap, $flush_ms, @spec) = @ARGV;
+$sys_bpf += 0; $sys_mmap += 0;
+sub refuse { print "N $_[0] $_[1]\n"; exit 1 }
+my @maps = @spec[0 .. 5]; my @progs = @spec[6 .. $#spec];
+my $ring_bytes;
+for my $m (@maps) {
+  my ($type, $ks, $vs, $max, $flags, $name) = split /:/, $m;
+  $ring_bytes = $max if @fd == $M_EVENTS;
+  my ($r, $e) = bpf(0, pack('L L L L L L L a16', $type, $ks, $vs, $max, $flags, 0, 0, $name) . ("\0" x 56));
+  refuse($e, "map $name: $!") if $r < 0;
+  push @fd, $r;
+}
+my $lic = "Dual MIT/GPL\0";
+my @links;
+for my $p (@progs) {
+  my ($tp, $name, $hex) = split /:/, $p;
+  my $insns = pack('H*', $hex);
+  # ld_imm64 of a map (opcode 0x18, src 1) names it by index: the kernel wants its descriptor.
+  for (my $i = 0; $i + 16 <= length $insns; $i += 8) {
+    my ($op, $regs, $imm) = unpack("x$i C C x2 l", $insns);
+    next unless $op == 0x18;
+    substr($insns, $i + 4, 4) = pack('l', $fd[$imm]) if ($regs >> 4) == 1;
+    $i += 8;
+  }
+  my $load = sub {
+    my ($level, $log) = @_;
+    bpf(5, pack('L L Q Q L L Q L L a16 L L', 17, length($insns) / 8, ptr($insns), ptr($lic), $level,
+      length $log, $level ? ptr($log) : 0, 0, 0, $name, 0, 0) . ("\0" x 72));
+  };
+  my ($pfd, $e) = $load->(0, '');
+  if ($pfd < 0) {
+    # Again with the verifier's log, for the reason (its last lines say why).
+    my $log = "\0" x (4 << 20);
+    ($pfd, $e) = $load->(1, $log);
+    $log =~ s/\0.*//s;
+    my @l = grep { length } split /\n/, $log;
+    refuse($e, "loading $name: " . ($! . (@l ? ': ' . join(' | ', @l[($#l > 2 ? $#l - 2 : 0) .. $#l]) : '')));
+  }
+  my $tpname = "$tp\0";
+  my ($lfd, $le) = bpf(17, pack('Q L L', ptr($tpname), $pfd, 0) . ("\0" x 16));
+  refuse($le, "attaching $name to $tp: $!") if $lfd < 0;
+  push @links, $lfd, $pfd;
+}
+$live = 1;
+my $page = POSIX::sysconf(POSIX::_SC_PAGESIZE()) || 4096;
+my $cons_at = syscall($sys_mmap, 0, $page, 3, 1, $fd[$M_EVENTS], 0);
+my $prod_at = syscall($sys_mmap, 0, $page + 2 * $ring_bytes, 1, 1, $fd[$M_EVENTS], $page);
+refuse(0 + $!, "mmap of the ring buffer: $!") if $cons_at == -1 || $prod_at == -1;
+open(my $mem, '+<', '/proc/self/mem') or refuse(0 + $!, "/proc/self/mem: $!");
+binmode $mem;
+my $data_at = $prod_at + $page; my $mask = $ring_bytes - 1;
+sub peek { unpack("P$_[1]", pack('Q', $_[0])) }
+my $cpos = unpack('Q', peek($cons_at, 8));
+print "R bpf\n"; STDOUT->flush;
+
+# Turns what the ring holds into lines. A record still being written (busy) ends the read; with
+# 'wait' (a drain) it is waited for, as it is done within microseconds.
+sub read_ring {
+  my ($wait) = @_;
+  my $moved = 0;
+  for (my $spins = 0; ; ) {
+    my $ppos = unpack('Q', peek($prod_at, 8));
+    last if $cpos >= $ppos;
+    my ($len) = unpack('L', peek($data_at + ($cpos & $mask), 4));
+    if ($len & 0x80000000) {
+      last unless $wait && ++$spins < 1000;
+      select(undef, undef, undef, 0.0005); next;
+    }
+    my $n = $len & 0x3fffffff;
+    if (!($len & 0x40000000)) { my $l = line_of(peek($data_at + (($cpos + 8) & $mask), $n)); emit($l) if defined $l }
+    $cpos += ($n + 8 + 7) & ~7;
+    $moved = 1;
+  }
+  if ($moved) { sysseek($mem, $cons_at, 0); syswrite($mem, pack('Q', $cpos)) }
+}
+
+my ($ring_lost, $follow_lost) = (0, 0);
+sub check_lost {
+  my ($r, $f) = (stat_of($S_RING), stat_of($S_FOLLOW));
+  emit("O\n") if $r > $ring_lost || $f > $follow_lost;
+  ($ring_lost, $follow_lost) = ($r, $f);
+}
+
+$SIG{PIPE} = 'IGNORE';
+my $flush_s = $flush_ms / 1000;
+my $rin = ''; vec($rin, fileno(STDIN), 1) = 1;
+my $in = '';
+# Without Time::HiRes (perl-base lacks it), select's own account of the time left keeps the beat.
+my $left = 0;
+while (1) {
+  my ($n, $rest) = select(my $r = $rin, undef, undef, $left);
+  $left = $rest // 0;
+  if ($n > 0) {
+    my $got = sysread(STDIN, my $chunk, 65536);
+    if (!$got) { read_ring(1); check_lost(); flush_out(); exit 0 }
+    $in .= $chunk;
+    command($1) while $in =~ s/^([^\n]*)\n//;
+  }
+  next unless $drain || $n == 0 || $left <= 0;
+  read_ring($drain); check_lost();
+  if ($drain) { emit("D\n"); $drain = 0 }
+  flush_out();
+  $left = $flush_s if $n == 0 || $left <= 0;
+}
+`;

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { spawn as spawnHost } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { EbpfTracer } from '../../../src/platform/linux/trace/ebpf-tracer.js';
+import { running } from '../../helpers/host.js';
+import { requireOrSkip } from '../../helpers/integration.js';
+import { bpfDescriptors, ebpfMissing, loadedBpfPrograms } from '../../helpers/tracing.js';
+import { execs, kernelTracerCases, tracedBy } from './kernel-tracer-cases.js';
+
+const traced = tracedBy('ebpf');
+const CORRAL_PROGRAMS = ['corral_exec', 'corral_exit', 'corral_fork'];
+const ours = () => loadedBpfPrograms().filter((n) => n.startsWith('corral_'));
+
+describe('eBPF tracing of a real sandbox', () => {
+  kernelTracerCases({
+    backend: 'ebpf',
+    create: () => new EbpfTracer(),
+    exportName: 'EbpfTracer',
+    missing: ebpfMissing,
+    held: bpfDescriptors,
+  });
+
+  it('captures the exact argv of every exec in a burst of short-lived processes', async (t) => {
+    if (!requireOrSkip(t, await ebpfMissing())) return;
+    const { events } = await traced(['sh', '-c', 'for i in $(seq 300); do /bin/true "burst $i"; done']);
+    const got = execs(events).flatMap((e) => (e.command === '/bin/true' ? [e.args?.join(' ')] : []));
+    // Copied in the kernel while the exec happens: none can be lost to a fast exit.
+    assert.deepEqual(
+      got,
+      Array.from({ length: 300 }, (_, i) => `burst ${i + 1}`),
+    );
+  });
+
+  it('reports exe and cwd as /proc shows them, across mounts, symlinks and a deleted directory', async (t) => {
+    if (!requireOrSkip(t, await ebpfMissing())) return;
+    // Each readlink prints its own exe and cwd as the kernel resolves them: the trace must agree.
+    const script = [
+      'cd /usr/share && /bin/readlink /proc/self/exe /proc/self/cwd',
+      'mkdir -p /tmp/a/b && cd /tmp/a/b && /bin/readlink /proc/self/exe /proc/self/cwd',
+      'mkdir /tmp/gone && cd /tmp/gone && rmdir /tmp/gone && /bin/readlink /proc/self/exe /proc/self/cwd',
+    ].join('; ');
+    const { result, events } = await traced(['sh', '-c', script]);
+    assert.equal(result.exitCode, 0, result.stderr ?? '');
+    const printed = (result.stdout ?? '').trim().split('\n');
+    const seen = execs(events)
+      .filter((e) => e.command === '/bin/readlink')
+      .flatMap((e) => [e.exe, e.cwd]);
+    assert.deepEqual(seen, printed);
+    assert.deepEqual(
+      printed.slice(1, 6).filter((_, i) => i % 2 === 0),
+      ['/usr/share', '/tmp/a/b', '/tmp/gone (deleted)'],
+    );
+  });
+
+  it('completes a path deeper than the kernel walk from /proc while the process runs', async (t) => {
+    if (!requireOrSkip(t, await ebpfMissing())) return;
+    const deep = Array.from({ length: 80 }, (_, i) => `d${i}`).join('/');
+    const { result, events } = await traced([
+      'sh',
+      '-c',
+      `mkdir -p /tmp/${deep} && cd /tmp/${deep} && pwd -P && exec sleep 0.5`,
+    ]);
+    assert.equal(result.exitCode, 0, result.stderr ?? '');
+    const sleep = execs(events).find((e) => e.command === 'sleep');
+    assert.equal(sleep?.cwd, (result.stdout ?? '').trim());
+  });
+
+  it('completes an argv longer than the kernel copy from /proc, and says when it could not', async (t) => {
+    if (!requireOrSkip(t, await ebpfMissing())) return;
+    const long = 'a'.repeat(40_000);
+    // The shell lives on (it waits for sleep): its argv is still in /proc when the capture looks.
+    const { events } = await traced([
+      'sh',
+      '-c',
+      `/bin/sh -c 'sleep 0.4; true' x ${long}; /bin/true ${long}`,
+    ]);
+    const sh = execs(events).find((e) => e.command === '/bin/sh' && e.args?.[2] === 'x');
+    assert.equal(sh?.argv, 'full');
+    assert.equal(sh.args?.[3], long);
+    // /bin/true is gone within a millisecond: only the first 32 KiB, and the trace says so.
+    const quick = execs(events).find((e) => e.command === '/bin/true');
+    assert.equal(quick?.argv, 'truncated');
+    const arg = quick.args?.[0] ?? '';
+    assert.ok(arg.length > 30_000 && arg.length < long.length && long.startsWith(arg), `${arg.length}`);
+  });
+
+  it('loads its programs only while tracing, and releases them, their maps and the capture on stop', async (t) => {
+    if (!requireOrSkip(t, await ebpfMissing())) return;
+    assert.deepEqual(ours(), [], 'none loaded before');
+    const child = spawnHost('sleep', ['5'], { stdio: 'ignore' });
+    const tracer = new EbpfTracer();
+    await tracer.start({ initPid: child.pid as number });
+    const capture = tracer.capturePid as number;
+    assert.deepEqual(ours().sort(), CORRAL_PROGRAMS);
+    assert.ok(bpfDescriptors(capture) > 0, 'the capture holds them');
+    assert.equal(bpfDescriptors('self'), 0, 'corral itself holds none');
+    // Nothing wakes per event, so nothing needs a real-time priority.
+    assert.equal(tracer.realtime, null);
+    assert.match(readFileSync(`/proc/${capture}/sched`, 'utf8'), /^policy\s*:\s*0$/m);
+    await tracer.stop();
+    assert.equal(running(capture), false, 'the capture has ended');
+    assert.deepEqual(ours(), [], 'the kernel has unloaded them');
+    child.kill();
+    const again = new EbpfTracer();
+    await again.start({ initPid: process.pid });
+    assert.ok(again.capturePid !== undefined && again.capturePid !== capture);
+    await again.stop();
+    assert.deepEqual(ours(), []);
+  });
+});
