@@ -4,7 +4,7 @@ import { parseCaptureLine } from '../../../../../src/platform/linux/trace/captur
 
 const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex');
 
-describe('proc connector capture: output lines', () => {
+describe('trace capture: output lines', () => {
   it('reads fork and exit events, an exit without its parent as null', () => {
     assert.deepEqual(parseCaptureLine('F 123456789012 10 10 11 12'), {
       kind: 'event',
@@ -57,8 +57,16 @@ describe('proc connector capture: output lines', () => {
     assert.equal(l.event.cgroup, '4:pids:/corral/run-x\n');
   });
 
+  it('reads an argv the eBPF capture could only copy the start of as truncated', () => {
+    const l = parseCaptureLine(`E 7 20 20 ${hex('true\0aaaa')} - - - - ? t`);
+    assert.ok(l?.kind === 'event' && l.event.kind === 'exec');
+    assert.equal(l.event.info?.argv, 'truncated');
+    assert.deepEqual(l.event.info?.args, ['aaaa']);
+  });
+
   it('reads the status lines', () => {
     assert.deepEqual(parseCaptureLine('R split'), { kind: 'ready', mode: 'split' });
+    assert.deepEqual(parseCaptureLine('R bpf'), { kind: 'ready', mode: 'bpf' });
     assert.deepEqual(parseCaptureLine('N 1 refused'), { kind: 'refused', errno: 1, why: 'refused' });
     assert.deepEqual(parseCaptureLine('O'), { kind: 'overflow' });
     assert.deepEqual(parseCaptureLine('D'), { kind: 'drained' });
@@ -74,6 +82,7 @@ describe('proc connector capture: output lines', () => {
       'X 1 a 1 0 1',
       'E 1 2 2 - - -',
       'F 1 1 1 2 2 9',
+      'E 1 2 2 - - - - - ? x',
     ])
       assert.equal(parseCaptureLine(bad), undefined, JSON.stringify(bad));
   });
