@@ -1,12 +1,15 @@
 /**
- * `npm run bench:capture`: the proc connector's capture (capture-script.ts) alone, without the
- * rest of corral, against no capture and against a floor: a minimal reader that does only what
- * cannot wait (block on an exec-only socket, read each exec's argv, exe and cwd at once, hold
- * the lines until the end). A capture that reports what corral reports, read in real time, cannot
- * cost less than the floor, so the gap between the two is what work on the capture can still win;
- * the floor's own cost is one real-time wake-up and three /proc reads per exec, the price of the
- * design. Each burst runs in a bare bwrap sandbox, with the capture at SCHED_FIFO 1 as corral
- * runs it. Root and Linux >= 6.6 (exec-only subscription).
+ * `npm run bench:capture`: the captures alone, without the rest of corral, each against no
+ * capture in the same run. The proc connector's capture (capture-script.ts) is set against a
+ * floor: a minimal reader that does only what cannot wait (block on an exec-only socket, read
+ * each exec's argv, exe and cwd at once, hold the lines until the end). A capture that reports
+ * what corral reports, read in real time, cannot cost less than the floor, so the gap between
+ * the two is what work on that capture can still win; the floor's own cost is one real-time
+ * wake-up and three /proc reads per exec, the price of that design. The eBPF capture
+ * (ebpf/capture-script.ts) pays neither: its programs copy the same at the exec, in the kernel,
+ * and the capture reads them ten times a second. Each burst runs in a bare bwrap sandbox; the
+ * proc connector readers at SCHED_FIFO 1 as corral runs them. Root and Linux >= 6.6
+ * (exec-only subscription).
  *
  * Environment: BENCH_EXECS (default 1000), BENCH_REPS (default 10).
  */
@@ -15,6 +18,8 @@ import type { Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { descendantsOf } from '../src/platform/linux/proc-tree.js';
 import { CAPTURE_SCRIPT } from '../src/platform/linux/trace/capture-script.js';
+import { bpfCaptureArgs } from '../src/platform/linux/trace/ebpf/bpf-capture.js';
+import { BPF_CAPTURE_SCRIPT } from '../src/platform/linux/trace/ebpf/capture-script.js';
 import { parseCaptureLine } from '../src/platform/linux/trace/capture-line.js';
 import { intervalText, median } from './stats.js';
 
@@ -56,12 +61,16 @@ interface Arm {
   readonly name: string;
   readonly script?: string;
   readonly args?: string[];
+  /** At SCHED_FIFO 1, as corral runs a proc connector capture. */
+  readonly realtime?: boolean;
 }
 const ARMS: Arm[] = [
   { name: 'none' },
-  { name: 'floor', script: FLOOR_SCRIPT },
+  { name: 'floor', script: FLOOR_SCRIPT, realtime: true },
   // The arguments corral gives it: 8 MiB buffers, flush every 100 ms, 1 s to subscribe, split.
-  { name: 'capture', script: CAPTURE_SCRIPT, args: [String(8 << 20), '100', '1000', '1'] },
+  { name: 'capture', script: CAPTURE_SCRIPT, args: [String(8 << 20), '100', '1000', '1'], realtime: true },
+  // corral's eBPF programs and their capture, reading the ring every 100 ms at normal priority.
+  { name: 'ebpf', script: BPF_CAPTURE_SCRIPT, args: bpfCaptureArgs(100) },
 ];
 
 interface Sample {
@@ -100,8 +109,9 @@ function lines(child: { stdout: Readable }) {
 const ARGV = /^\/bin\/true\0a(\d+)\0$/;
 
 async function once(arm: Arm): Promise<Sample> {
+  const command = ['-e', arm.script ?? '', '--', ...(arm.args ?? [])];
   const tracer = arm.script
-    ? spawn('chrt', ['-f', '1', 'perl', '-e', arm.script, '--', ...(arm.args ?? [])], {
+    ? spawn(arm.realtime ? 'chrt' : 'perl', arm.realtime ? ['-f', '1', 'perl', ...command] : command, {
         stdio: ['pipe', 'pipe', 'inherit'],
       })
     : undefined;
@@ -121,7 +131,7 @@ async function once(arm: Arm): Promise<Sample> {
   let stdout = '';
   sandbox.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   const done = new Promise((r) => sandbox.once('close', r));
-  if (tracer && out && arm.name === 'capture') {
+  if (tracer && out && arm.name !== 'floor') {
     // bwrap's init and the shell: the capture follows these and what they fork.
     let pids: number[] = [];
     for (let i = 0; i < 2000 && pids.length < 2; i++) {

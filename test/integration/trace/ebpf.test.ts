@@ -87,7 +87,6 @@ describe('eBPF tracing of a real sandbox', () => {
 
   it('loads its programs only while tracing, and releases them, their maps and the capture on stop', async (t) => {
     if (!requireOrSkip(t, await ebpfMissing())) return;
-    assert.deepEqual(ours(), [], 'none loaded before');
     const child = spawnHost('sleep', ['5'], { stdio: 'ignore' });
     const tracer = new EbpfTracer();
     await tracer.start({ initPid: child.pid as number });

@@ -103,16 +103,17 @@ export class Btf {
     if (typesEnd > data.length || this.stringsEnd > data.length)
       throw new BtfError('BTF sections run past the end of the data');
     // Records are 4-byte aligned: read them as words where the buffer allows it (faster).
-    if ((data.byteOffset + this.typesStart) % 4 === 0)
+    if (data.byteOffset % 4 === 0)
       this.words = new Uint32Array(data.buffer, data.byteOffset, Math.floor(data.byteLength / 4));
+    const word = this.words && this.typesStart % 4 === 0 ? this.words : undefined;
     // One pass, without making a string of any name: decoding 100 000 of them would cost more
     // than everything else here.
     for (let at = this.typesStart; at < typesEnd;) {
       const id = this.offsets.push(at) - 1;
-      const info = this.u32(at + 4);
+      const nameOff = word ? (word[at >>> 2] as number) : this.u32(at);
+      const info = word ? (word[(at >>> 2) + 1] as number) : this.u32(at + 4);
       const kind = (info >>> 24) & 0x1f;
-      const nameOff = this.u32(at);
-      if (nameOff !== 0 && INDEXED.has(kind)) {
+      if (nameOff !== 0 && (kind === BtfKind.STRUCT || kind === BtfKind.UNION || INDEXED.has(kind))) {
         const h = this.nameHash(this.stringsStart + nameOff);
         const list = this.byNameHash.get(h);
         if (list) list.push(id);

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import type { ProbeResult, TracerBackend } from '../../../trace/backend.js';
 import { captureFix, openConnectorCapture } from './connector-capture.js';
-import { bpfFix, openBpfCapture } from './ebpf/bpf-capture.js';
-import { EbpfTracer } from './ebpf-tracer.js';
+import { CaptureHub } from './capture-hub.js';
+import { bpfFix } from './ebpf/bpf-capture.js';
+import { EBPF_HUB, EbpfTracer } from './ebpf-tracer.js';
 import { ProcConnectorTracer } from './proc-connector-tracer.js';
 import { ProcPollTracer } from './proc-poll-tracer.js';
 
@@ -11,12 +12,14 @@ let bpfProbe: Promise<ProbeResult> | undefined;
 
 const ignore = { onEvents: () => undefined, onOverflow: () => undefined, onError: () => undefined };
 
-/** Loads and attaches the programs for real (the verifier has the last word), then detaches. */
+/**
+ * Loads and attaches the programs for real (the verifier has the last word), through the hub the
+ * tracer would use: the capture is then kept a moment for it.
+ */
 function probeBpf(): Promise<ProbeResult> {
   bpfProbe ??= (async (): Promise<ProbeResult> => {
     try {
-      const s = await openBpfCapture({ flushMs: 100, ...ignore });
-      await s.close();
+      await CaptureHub.get('ebpf', EBPF_HUB).probe(2000);
       return { ok: true };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;

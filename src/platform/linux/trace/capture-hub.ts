@@ -51,6 +51,7 @@ export class CaptureHub {
   private nextId = 1;
   private readonly sinks = new Map<number, Sink>();
   private options: HubOptions | undefined;
+  private linger: NodeJS.Timeout | undefined;
 
   private constructor(private readonly kind: CaptureKind) {}
 
@@ -72,8 +73,23 @@ export class CaptureHub {
     return this.session?.capture?.pid;
   }
 
+  /**
+   * Starts a capture for real and lets it go, resolving once it ran (rejecting as acquire()
+   * does). The capture is kept a moment for a tracer that starts next (what a probe is usually
+   * followed by): starting one costs tens of milliseconds, most of it the kernel's verifier.
+   */
+  async probe(lingerMs: number): Promise<void> {
+    await this.acquire();
+    this.users--;
+    if (this.users > 0) return;
+    clearTimeout(this.linger);
+    this.linger = setTimeout(() => void this.release(0), lingerMs);
+    this.linger.unref();
+  }
+
   /** Starts the capture if needed; resolves when the kernel reports to it. */
   async acquire(): Promise<void> {
+    clearTimeout(this.linger);
     this.users++;
     const s = (this.session ??= this.boot());
     try {
@@ -121,8 +137,8 @@ export class CaptureHub {
     this.sinks.delete(id);
   }
 
-  async release(): Promise<void> {
-    this.users = Math.max(0, this.users - 1);
+  async release(count = 1): Promise<void> {
+    this.users = Math.max(0, this.users - count);
     const s = this.session;
     if (this.users > 0 || !s) return;
     // Detached first: a tracer starting meanwhile gets a fresh capture, not this closing one.

@@ -1,6 +1,9 @@
 import type { HubOptions } from './capture-hub.js';
 import { HubTracer } from './hub-tracer.js';
 
+/** Only the proc connector's capture has sockets and a priority to set. */
+export const EBPF_HUB: HubOptions = { realtime: false, receiveBuffer: 0, subscribeTimeoutMs: 0 };
+
 /**
  * Linux (root, BTF, kernel >= 5.8): corral's eBPF programs on the sched_process_fork, exec and
  * exit tracepoints follow the traced sandboxes' processes inside the kernel and copy each exec's
@@ -13,7 +16,6 @@ export class EbpfTracer extends HubTracer {
   protected readonly captureKind = 'ebpf';
 
   protected hubOptions(): HubOptions {
-    // Only the proc connector's capture has sockets and a priority to set.
-    return { realtime: false, receiveBuffer: 0, subscribeTimeoutMs: 0 };
+    return EBPF_HUB;
   }
 }

@@ -83,6 +83,12 @@ function plan(): Plan {
   return cached;
 }
 
+/** The capture's arguments (see ebpf/capture-script.ts) for this kernel; throws a CaptureError. */
+export function bpfCaptureArgs(flushMs: number): string[] {
+  const [sysBpf, sysMmap, ...rest] = plan().args;
+  return [sysBpf as string, sysMmap as string, String(flushMs), ...rest];
+}
+
 /** What to do about an eBPF capture that could not start, by its error's code. */
 export function bpfFix(code: string | undefined): string {
   switch (code) {
@@ -114,11 +120,10 @@ export function openBpfCapture(options: BpfCaptureOptions): Promise<Capture> {
   } catch (err) {
     return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
-  const [sysBpf, sysMmap, ...rest] = p.args;
   return openCapture(
     {
       script: BPF_CAPTURE_SCRIPT,
-      args: [sysBpf as string, sysMmap as string, String(options.flushMs), ...rest],
+      args: bpfCaptureArgs(options.flushMs),
       // The verifier checks the programs before the capture says it is ready (~20 ms here).
       startTimeoutMs: 10_000,
       refused: (errno, why) =>
