@@ -56,6 +56,9 @@ async function main(): Promise<void> {
   handedOver = true;
   tell({ op: 'ready', backend: tracer.backend });
   process.disconnect?.();
+  // Starting left garbage (the kernel's BTF, megabytes, for the eBPF tracer) that an idle
+  // recorder would hold until its next collection, which may never come: one now, as it settles.
+  (globalThis as { gc?: () => void }).gc?.();
 }
 
 main().catch((err: unknown) => {

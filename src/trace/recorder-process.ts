@@ -42,7 +42,7 @@ export function startRecorderProcess(options: RecorderProcessOptions): Promise<R
   // traced container in every burst of events (bench:trace, in-process: 1.07x instead of 1.10x).
   const child = spawn(
     process.execPath,
-    ['--single-threaded-gc', ...execArgv, file, JSON.stringify(options)],
+    ['--single-threaded-gc', '--expose-gc', ...execArgv, file, JSON.stringify(options)],
     {
       detached: true,
       // It outlives the caller: it must not keep the caller's directory (a mount, a data dir) busy.

@@ -266,12 +266,17 @@ export class Btf {
 
   /** Value of an enumerator, e.g. `enumValue('cgroup_subsys_id', 'pids_cgrp_id')`. */
   enumValue(enumName: string, enumerator: string): number | undefined {
+    return this.enumerators(enumName).find(([n]) => n === enumerator)?.[1];
+  }
+
+  /** The enumerators of the enum called `enumName`, with their values, as declared. */
+  enumerators(enumName: string): [string, number][] {
+    const out: [string, number][] = [];
     for (const id of this.find(enumName, BtfKind.ENUM)) {
-      for (let i = 0, at = this.at(id) + 12; i < this.vlen(id); i++, at += 8) {
-        if (this.string(this.u32(at)) === enumerator) return this.view.getInt32(at + 4, true);
-      }
+      for (let i = 0, at = this.at(id) + 12; i < this.vlen(id); i++, at += 8)
+        out.push([this.string(this.u32(at)), this.view.getInt32(at + 4, true)]);
     }
-    return undefined;
+    return out;
   }
 
   /** Parameter types of a function prototype (the target of a FUNC, or a FUNC_PROTO itself). */

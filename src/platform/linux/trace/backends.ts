@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { UnsupportedError } from '../../../errors.js';
 import type { ProbeResult, TracerBackend } from '../../../trace/backend.js';
 import { captureFix, openConnectorCapture } from './connector-capture.js';
 import { CaptureHub } from './capture-hub.js';
@@ -22,8 +23,9 @@ function probeBpf(): Promise<ProbeResult> {
       await CaptureHub.get('ebpf', EBPF_HUB).probe(2000);
       return { ok: true };
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      return { ok: false, reason: `eBPF: ${e.message}`, fix: bpfFix(e.code) };
+      if (err instanceof UnsupportedError)
+        return { ok: false, reason: String(err.details.reason), fix: err.fix ?? bpfFix(undefined) };
+      return { ok: false, reason: `eBPF: ${(err as Error).message}`, fix: bpfFix(undefined) };
     }
   })();
   return bpfProbe;

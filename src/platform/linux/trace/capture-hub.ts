@@ -191,12 +191,16 @@ export class CaptureHub {
         (capture) => (s.capture = capture),
         (err: unknown) => {
           s.dead = true;
+          // The capture's own words stay in the details, for a capability report to quote.
           if (err instanceof CaptureError)
             throw this.kind === 'ebpf'
-              ? new UnsupportedError(`the eBPF tracer is not available: ${err.message}`, bpfFix(err.code))
+              ? new UnsupportedError(`the eBPF tracer is not available: ${err.message}`, bpfFix(err.code), {
+                  reason: err.message,
+                })
               : new UnsupportedError(
                   `the proc connector is not available: ${err.message}`,
                   captureFix(err.code),
+                  { reason: err.message },
                 );
           throw err;
         },

@@ -62,6 +62,10 @@ function plan(): Plan {
     if (err instanceof BtfError) throw new CaptureError(err.message, 'ENOBTF');
     throw err;
   }
+  // Read now, so the BTF (megabytes) is not kept alive by the plan.
+  const subsystems = new Map<string, number>();
+  for (const [name, value] of btf.enumerators('cgroup_subsys_id'))
+    if (name.endsWith('_cgrp_id')) subsystems.set(name.slice(0, -'_cgrp_id'.length), value);
   const maps = [
     [MAP_RINGBUF, 0, 0, RING_BYTES, 'corral_events'],
     [MAP_HASH, 4, 4, FOLLOWED_MAX, 'corral_followed'],
@@ -78,7 +82,7 @@ function plan(): Plan {
       ...programs.map((p) => `${p.tracepoint}:${p.name}:${p.insns.toString('hex')}`),
     ],
     // v1 mount options name controllers as v1 does: blkio is the io subsystem.
-    subsystemId: (c) => btf.enumValue('cgroup_subsys_id', `${c === 'blkio' ? 'io' : c}_cgrp_id`),
+    subsystemId: (c) => subsystems.get(c === 'blkio' ? 'io' : c),
   };
   return cached;
 }

@@ -181,8 +181,10 @@ for my $p (@progs) {
   };
   my ($pfd, $e) = $load->(0, '');
   if ($pfd < 0) {
-    # Again with the verifier's log, for the reason (its last lines say why).
-    my $log = "\0" x (4 << 20);
+    # Again with the verifier's log, for the reason (its last lines say why). Its size is in a
+    # variable: perl folds a constant repetition at compile time, 4 MiB held for good.
+    my $size = 4 << 20;
+    my $log = "\0" x $size;
     ($pfd, $e) = $load->(1, $log);
     $log =~ s/\0.*//s;
     my @l = grep { length } split /\n/, $log;

@@ -73,8 +73,17 @@ export const Stat = { ringFull: 0, followFull: 1 } as const;
 /** cgroups-map key for the cgroup v2 hierarchy (v1 hierarchies use their subsystem's id). */
 export const DEFAULT_HIERARCHY = 255;
 
-/** Size of the ring buffer, bytes: a power of two, read every flush interval. */
-export const RING_BYTES = 8 << 20;
-/** Processes followed at once across the traced sandboxes of one corral process. */
-export const FOLLOWED_MAX = 32768;
+/**
+ * Size of the ring buffer, bytes: a power of two, read every flush interval. Kernel memory, held
+ * while the capture runs (one per corral process, one per traced container's recorder): 2 MiB
+ * hold ~7000 typical exec records, a tenth of a second of 70 000 execs a second. What does not
+ * fit is counted and reported as lost.
+ */
+export const RING_BYTES = 2 << 20;
+/**
+ * Processes followed at once across the traced sandboxes of one capture. Preallocated (~80 bytes
+ * each): tracing programs must not allocate on kernels before 6.1. A full map is reported as
+ * lost events, after which everything passes and corral sorts it out from /proc.
+ */
+export const FOLLOWED_MAX = 16384;
 export const CGROUPS_MAX = 1024;
