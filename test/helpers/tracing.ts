@@ -66,7 +66,7 @@ while (1) {
 
 /** Names of the eBPF programs loaded in the kernel right now (root only). */
 export function loadedBpfPrograms(): string[] {
-  const sys = process.arch === 'arm64' ? '280' : '321';
+  const sys = process.arch === 'arm64' ? '280' : '321'; // bpf(2)
   const r = spawnSync('perl', ['-MPOSIX', '-e', LIST_PROGRAMS, sys], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`listing eBPF programs failed: ${r.stderr}`);
   return r.stdout.split('\n').filter(Boolean);

@@ -18,10 +18,14 @@ export interface BpfCaptureOptions extends CaptureOptions {
   readonly flushMs: number;
 }
 
-/** System call numbers of bpf(2) and mmap(2): perl's syscall() needs them, and they differ by CPU. */
+/**
+ * System call numbers of bpf(2) and mmap(2), which perl's syscall() needs. x86_64 only: the
+ * capture reads the ring buffer with plain loads, which x86's ordering of loads makes safe
+ * against the kernel's writes; arm64 would need load-acquire barriers that perl cannot issue,
+ * and a record read early could come out stale. There the proc connector tracer is used.
+ */
 const SYSCALLS: Readonly<Record<string, readonly [number, number]>> = {
   x64: [321, 9],
-  arm64: [280, 222],
 };
 
 const MAP_HASH = 1;
@@ -52,7 +56,10 @@ function plan(): Plan {
   if (cached) return cached;
   const sys = SYSCALLS[process.arch];
   if (!sys)
-    throw new CaptureError(`corral's eBPF tracer supports x86_64 and arm64, not ${process.arch}`, 'EARCH');
+    throw new CaptureError(
+      `corral's eBPF tracer runs on x86_64 only (its ring buffer reader relies on x86 memory ordering), not ${process.arch}`,
+      'EARCH',
+    );
   let btf: Btf;
   let programs: ReturnType<typeof probePrograms>;
   try {
@@ -101,7 +108,7 @@ export function bpfFix(code: string | undefined): string {
     case 'ENOBTF':
       return 'a kernel built with CONFIG_DEBUG_INFO_BTF (every current Debian and Ubuntu kernel is)';
     case 'EARCH':
-      return 'an x86_64 or arm64 host; elsewhere the proc connector tracer';
+      return 'the proc connector tracer, which works on every architecture';
     case 'ENOPERL':
       return 'apt-get install perl-base (every Debian and Ubuntu system has it)';
     case 'EINVAL':
