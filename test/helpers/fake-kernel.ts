@@ -13,7 +13,11 @@ export const FAKE_LAYOUT: KernelLayout = {
     threadPid: 1368,
     cgroups: 2376,
     exitCode: 1164,
+    signal: 1848,
+    groupLeader: 1328,
   },
+  signal: { live: 4, flags: 116, groupExitCode: 96 },
+  exitHasGroupDead: true,
   mm: { argStart: 488, argEnd: 496 },
   fsPwd: 40,
   path: { mnt: 0, dentry: 8 },
@@ -51,6 +55,10 @@ export interface FakeTaskOptions {
   readonly comm?: string;
   readonly cssSet?: bigint;
   readonly exitCode?: number;
+  /** Its thread group's signal_struct (see FakeKernel.signal); a group of one otherwise. */
+  readonly signal?: bigint;
+  /** Its thread group's leader; itself otherwise. */
+  readonly leader?: bigint;
 }
 
 /** Kernel structures laid out as FAKE_LAYOUT says, in an ebpf-vm Memory. */
@@ -109,6 +117,15 @@ export class FakeKernel {
     return set;
   }
 
+  /** A thread group's signal_struct: threads alive, SIGNAL_* flags, the group's exit code. */
+  signal(o: { live?: number; flags?: number; groupExitCode?: number } = {}): bigint {
+    const at = this.mem.alloc(256);
+    this.mem.u32(at + BigInt(this.l.signal.live), o.live ?? 0);
+    this.mem.u32(at + BigInt(this.l.signal.flags), o.flags ?? 0);
+    this.mem.u32(at + BigInt(this.l.signal.groupExitCode), o.groupExitCode ?? 0);
+    return at;
+  }
+
   /** A task after exec, and the linux_binprm of that exec. */
   task(o: FakeTaskOptions): { task: bigint; bprm: bigint } {
     const l = this.l;
@@ -117,6 +134,8 @@ export class FakeKernel {
     this.mem.u32(task + BigInt(l.task.tgid), o.tgid ?? o.pid);
     this.mem.u64(task + BigInt(l.task.realParent), o.parent ?? task);
     this.mem.u32(task + BigInt(l.task.exitCode), o.exitCode ?? 0);
+    this.mem.u64(task + BigInt(l.task.signal), o.signal ?? this.signal());
+    this.mem.u64(task + BigInt(l.task.groupLeader), o.leader ?? task);
     this.mem.write(task + BigInt(l.task.comm), Buffer.from((o.comm ?? 'prog').padEnd(16, '\0').slice(0, 16)));
     if (o.cssSet) this.mem.u64(task + BigInt(l.task.cgroups), o.cssSet);
     // thread_pid -> numbers[level].ns -> ns.inum

@@ -60,16 +60,41 @@ while (1) {
   next if $fd < 0;
   my $info = "\0" x 256;
   bpf(15, pack('L L Q', $fd, length $info, unpack('Q', pack('p', $info))) . ("\0" x 16));
-  print unpack('x64 Z16', $info), "\n";
+  print "$id ", unpack('x64 Z16', $info), "\n";
   POSIX::close($fd);
 }`;
 
-/** Names of the eBPF programs loaded in the kernel right now (root only). */
-export function loadedBpfPrograms(): string[] {
+/** The eBPF programs loaded in the kernel right now, by id (root only). */
+export function loadedBpfPrograms(): Map<number, string> {
   const sys = process.arch === 'arm64' ? '280' : '321'; // bpf(2)
   const r = spawnSync('perl', ['-MPOSIX', '-e', LIST_PROGRAMS, sys], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`listing eBPF programs failed: ${r.stderr}`);
-  return r.stdout.split('\n').filter(Boolean);
+  return new Map(
+    r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [Number(l.slice(0, l.indexOf(' '))), l.slice(l.indexOf(' ') + 1)] as const),
+  );
+}
+
+/** Ids of the eBPF programs a process holds descriptors of (from /proc/PID/fdinfo). */
+export function heldBpfPrograms(pid: number): number[] {
+  const ids = new Set<number>();
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fdinfo`);
+  } catch {
+    return [];
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^prog_id:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      if (m) ids.add(Number(m[1]));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return [...ids];
 }
 
 /** eBPF objects (programs, maps, links) a process holds descriptors of. */

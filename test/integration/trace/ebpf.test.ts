@@ -5,14 +5,15 @@ import { describe, it } from 'node:test';
 import { EbpfTracer } from '../../../src/platform/linux/trace/ebpf-tracer.js';
 import { running } from '../../helpers/host.js';
 import { requireOrSkip } from '../../helpers/integration.js';
-import { bpfDescriptors, ebpfMissing, loadedBpfPrograms } from '../../helpers/tracing.js';
-import { execs, kernelTracerCases, tracedBy } from './kernel-tracer-cases.js';
+import type { ForkEvent, TraceEvent } from '../../../src/trace/types.js';
+import { bpfDescriptors, ebpfMissing, heldBpfPrograms, loadedBpfPrograms } from '../../helpers/tracing.js';
+import { execs, kernelTracerCases, threadFixture, tracedBy } from './kernel-tracer-cases.js';
 
 const traced = tracedBy('ebpf');
 const CORRAL_PROGRAMS = ['corral_exec', 'corral_exit', 'corral_fork'];
-const ours = () => loadedBpfPrograms().filter((n) => n.startsWith('corral_'));
 
 describe('eBPF tracing of a real sandbox', () => {
+  const fx = threadFixture();
   kernelTracerCases({
     backend: 'ebpf',
     create: () => new EbpfTracer(),
@@ -91,20 +92,65 @@ describe('eBPF tracing of a real sandbox', () => {
     const tracer = new EbpfTracer();
     await tracer.start({ initPid: child.pid as number });
     const capture = tracer.capturePid as number;
-    assert.deepEqual(ours().sort(), CORRAL_PROGRAMS);
-    assert.ok(bpfDescriptors(capture) > 0, 'the capture holds them');
+    // Its own programs, by id: another corral on this host may trace at the same time.
+    const held = heldBpfPrograms(capture);
+    const loaded = loadedBpfPrograms();
+    assert.deepEqual(held.map((id) => loaded.get(id)).sort(), CORRAL_PROGRAMS);
+    assert.ok(bpfDescriptors(capture) > held.length, 'and its maps and links');
     assert.equal(bpfDescriptors('self'), 0, 'corral itself holds none');
     // Nothing wakes per event, so nothing needs a real-time priority.
     assert.equal(tracer.realtime, null);
     assert.match(readFileSync(`/proc/${capture}/sched`, 'utf8'), /^policy\s*:\s*0$/m);
     await tracer.stop();
     assert.equal(running(capture), false, 'the capture has ended');
-    assert.deepEqual(ours(), [], 'the kernel has unloaded them');
+    const after = loadedBpfPrograms();
+    assert.deepEqual(
+      held.filter((id) => after.has(id)),
+      [],
+      'the kernel has unloaded them',
+    );
     child.kill();
     const again = new EbpfTracer();
     await again.start({ initPid: process.pid });
     assert.ok(again.capturePid !== undefined && again.capturePid !== capture);
+    const second = heldBpfPrograms(again.capturePid);
     await again.stop();
-    assert.deepEqual(ours(), []);
+    const gone = loadedBpfPrograms();
+    assert.deepEqual(
+      second.filter((id) => gone.has(id)),
+      [],
+    );
+  });
+
+  it('places a child forked with CLONE_PARENT where its forker is, though its parent is not traced', async (t) => {
+    if (!requireOrSkip(t, (await ebpfMissing()) ?? fx.missing())) return;
+    // Traced from the host: the fixture's parent (this test) is outside what is traced.
+    const proc = spawnHost(fx.bin, ['clone-parent'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const tracer = new EbpfTracer();
+    const events: TraceEvent[] = [];
+    tracer.onEvent((e) => events.push(e));
+    await tracer.start({ initPid: proc.pid as number });
+    proc.stdin?.end('go\n');
+    await new Promise((r) => proc.once('close', r));
+    await tracer.stop();
+    const cloned = execs(events).find((e) => e.command === '/bin/true');
+    assert.deepEqual(cloned?.args, ['clone-parent']);
+    const fork = events.find((e): e is ForkEvent => e.type === 'fork' && e.pid === cloned?.pid);
+    assert.equal(fork?.ppid, process.pid, 'its parent as the kernel says: this process');
+  });
+
+  it('keeps every record while the ring buffer wraps around', async (t) => {
+    if (!requireOrSkip(t, await ebpfMissing())) return;
+    // 200 execs of 16 KiB arguments: 3 MiB through the 2 MiB ring, within a second.
+    const pad = 'p'.repeat(16 << 10);
+    const { events } = await traced(['sh', '-c', `for i in $(seq 200); do /bin/true "$i" ${pad}; done`]);
+    const got = execs(events).flatMap((e) =>
+      e.command === '/bin/true' && e.args?.[1] === pad ? [e.args[0]] : [],
+    );
+    assert.deepEqual(
+      got,
+      Array.from({ length: 200 }, (_, i) => String(i + 1)),
+    );
+    assert.ok(events.every((e) => e.type !== 'lost'));
   });
 });

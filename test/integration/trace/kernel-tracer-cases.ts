@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn as spawnHost } from 'node:child_process';
-import { it } from 'node:test';
-import { run, spawn } from '../../../src/index.js';
+import { execFileSync, spawn as spawnHost } from 'node:child_process';
+import { chmodSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, it } from 'node:test';
+import { run, spawn, type SandboxSpec } from '../../../src/index.js';
+import { findHostTool } from '../../../src/platform/linux/host-tools.js';
 import type { ExecEvent, ExitEvent, TraceEvent, Tracer } from '../../../src/trace/types.js';
-import { marker, running } from '../../helpers/host.js';
+import { marker, running, sandboxWritableDir } from '../../helpers/host.js';
 import { requireOrSkip } from '../../helpers/integration.js';
 
 export interface KernelTracerUnderTest {
@@ -23,19 +26,72 @@ export const exits = (evs: TraceEvent[]) => evs.filter((e): e is ExitEvent => e.
 
 /** run() with this backend's tracer, collecting its events. */
 export function tracedBy(backend: string) {
-  return async (command: string[]) => {
+  return async (command: string[], spec: Omit<SandboxSpec, 'command'> = {}) => {
     const events: TraceEvent[] = [];
     const result = await run(
-      { command },
+      { ...spec, command },
       { trace: { backend, label: 'it', onEvent: (e) => events.push(e) } },
     );
     return { result, events };
   };
 }
 
+const THREADS = path.resolve(import.meta.dirname, '../../fixtures/thread-exits.c');
+
+/** The thread-exits fixture, compiled into a directory a sandbox can see (`ro`). */
+export function threadFixture(): { dir: string; bin: string; missing: () => string | undefined } {
+  const fx = { dir: '', bin: '', missing: () => (findHostTool('gcc') ? undefined : 'gcc is not installed') };
+  before(() => {
+    if (fx.missing()) return;
+    fx.dir = sandboxWritableDir('corral-threads-');
+    chmodSync(fx.dir, 0o755);
+    fx.bin = path.join(fx.dir, 'thread-exits');
+    execFileSync('gcc', ['-O1', '-pthread', '-o', fx.bin, THREADS]);
+  });
+  after(() => fx.dir && rmSync(fx.dir, { recursive: true, force: true }));
+  return fx;
+}
+
 /** What every tracer fed by the kernel's events must do, whatever feeds it. */
 export function kernelTracerCases(u: KernelTracerUnderTest): void {
   const traced = tracedBy(u.backend);
+  const fx = threadFixture();
+
+  it('ends a process with its last thread when its main thread exits first', async (t) => {
+    if (!requireOrSkip(t, (await u.missing()) ?? fx.missing())) return;
+    const { result, events } = await traced([fx.bin, 'leader-exits'], { ro: [fx.dir] });
+    assert.equal(result.exitCode, 7, result.stderr ?? '');
+    const top = execs(events).find((e) => e.exe === fx.bin);
+    assert.ok(top, 'the fixture was traced');
+    // The thread that outlived the main one forked and exec'd: still the sandbox's.
+    assert.ok(execs(events).some((e) => e.command === '/bin/true' && e.args?.[0] === 'leader-gone'));
+    const ends = exits(events).filter((e) => e.pid === top.pid);
+    assert.equal(ends.length, 1, 'one exit for the process');
+    assert.equal(ends[0]?.exitCode, 7, 'with the status of its last thread’s exit(7)');
+  });
+
+  it('follows a process whose second thread execs (the kernel ends its main thread)', async (t) => {
+    if (!requireOrSkip(t, (await u.missing()) ?? fx.missing())) return;
+    const { result, events } = await traced([fx.bin, 'exec-from-thread'], { ro: [fx.dir] });
+    assert.equal(result.exitCode, 0, result.stderr ?? '');
+    const top = execs(events).find((e) => e.exe === fx.bin);
+    const next = execs(events).find((e) => e.command === '/bin/true');
+    assert.ok(
+      top && next,
+      `execs: ${execs(events)
+        .map((e) => e.command)
+        .join(' ')}`,
+    );
+    assert.equal(next.pid, top.pid, 'the same process, now running /bin/true');
+    assert.deepEqual(next.args, ['exec-thread']);
+    const ends = exits(events).filter((e) => e.pid === top.pid);
+    assert.deepEqual(
+      ends.map((e) => [e.exitCode, e.command]),
+      [[0, '/bin/true']],
+      'it ended once, as /bin/true',
+    );
+  });
+
   it('reports exec, fork and exit events of a script with children, with parents and statuses', async (t) => {
     if (!requireOrSkip(t, await u.missing())) return;
     const script = 'ls / >/dev/null; (sleep 0.2; exit 3) & sh -c "exit 5"; wait; kill -9 $$';

@@ -3,6 +3,7 @@ import { UnsupportedError } from '../../../errors.js';
 import type { ProbeResult, TracerBackend } from '../../../trace/backend.js';
 import { captureFix, openConnectorCapture } from './connector-capture.js';
 import { CaptureHub } from './capture-hub.js';
+import { EBPF_SOURCE } from './hub-sources.js';
 import { bpfFix } from './ebpf/bpf-capture.js';
 import { EBPF_HUB, EbpfTracer } from './ebpf-tracer.js';
 import { ProcConnectorTracer } from './proc-connector-tracer.js';
@@ -20,7 +21,7 @@ const ignore = { onEvents: () => undefined, onOverflow: () => undefined, onError
 function probeBpf(): Promise<ProbeResult> {
   bpfProbe ??= (async (): Promise<ProbeResult> => {
     try {
-      await CaptureHub.get('ebpf', EBPF_HUB).probe(2000);
+      await CaptureHub.get(EBPF_SOURCE, EBPF_HUB).probe(2000);
       return { ok: true };
     } catch (err) {
       if (err instanceof UnsupportedError)

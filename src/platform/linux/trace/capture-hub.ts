@@ -1,12 +1,6 @@
-import { UnsupportedError } from '../../../errors.js';
 import type { TraceEvent } from '../../../trace/types.js';
 import { CaptureError, type Capture, type CaptureOptions } from './capture-process.js';
-import { captureFix, openConnectorCapture } from './connector-capture.js';
-import { bpfFix, openBpfCapture } from './ebpf/bpf-capture.js';
 import { SandboxFilter, type Routed } from './sandbox-filter.js';
-
-/** Where the events come from: the proc connector (netlink) or corral's eBPF programs. */
-export type CaptureKind = 'proc-connector' | 'ebpf';
 
 export interface HubOptions {
   /** Ask for SCHED_FIFO priority 1 for a proc connector capture (see ProcConnectorOptions.realtime). */
@@ -17,18 +11,32 @@ export interface HubOptions {
   readonly subscribeTimeoutMs: number;
 }
 
+/** Where a hub's events come from (hub-sources.ts has the proc connector's and eBPF's). */
+export interface HubSource {
+  /** Starts a capture that reports to `handlers`, reading at least every `flushMs`. */
+  open(options: HubOptions, flushMs: number, handlers: CaptureOptions): Promise<Capture>;
+  /** The error for a capture that could not start, with what to do about it. */
+  unavailable(err: CaptureError): Error;
+  /** What the tracers are told when the kernel dropped events. */
+  readonly overflow: string;
+}
+
 interface Sink {
   readonly label: string;
   readonly deliver: (event: TraceEvent) => void;
 }
 
-/** One running capture, and the filter that sorts its events into sandboxes. */
+/** One running capture, the filter that sorts its events into sandboxes, and who uses it. */
 interface Session {
   readonly opened: Promise<Capture>;
   capture?: Capture;
   readonly filter: SandboxFilter;
   dead: boolean;
+  users: number;
 }
+
+/** What acquire() hands out and release() takes back: one use of one capture. */
+export type Lease = Readonly<Session>;
 
 // The capture hands its events over at most this late, and reads the kernel's ordered stream (or
 // the eBPF ring buffer) at least this often. A tenth of a second is still live for a person watching; each hand-over
@@ -45,20 +53,23 @@ const FLUSH_MS = 100;
  * starts with the first tracer and ends after the last one stops.
  */
 export class CaptureHub {
-  private static readonly shared = new Map<CaptureKind, CaptureHub>();
+  private static readonly shared = new Map<HubSource, CaptureHub>();
   private session: Session | undefined;
-  private users = 0;
+  /** A session a probe started and left for the next tracer, with the probe's use still on it. */
+  private lingering: Session | undefined;
   private nextId = 1;
   private readonly sinks = new Map<number, Sink>();
-  private options: HubOptions | undefined;
   private linger: NodeJS.Timeout | undefined;
 
-  private constructor(private readonly kind: CaptureKind) {}
+  constructor(
+    private readonly source: HubSource,
+    private options: HubOptions = { realtime: false, receiveBuffer: 1 << 20, subscribeTimeoutMs: 1000 },
+  ) {}
 
-  /** The process-wide hub of this kind. Options apply when its capture (re)starts. */
-  static get(kind: CaptureKind, options: HubOptions): CaptureHub {
-    let hub = CaptureHub.shared.get(kind);
-    if (!hub) CaptureHub.shared.set(kind, (hub = new CaptureHub(kind)));
+  /** The process-wide hub of this source. Options apply when its capture (re)starts. */
+  static get(source: HubSource, options: HubOptions): CaptureHub {
+    let hub = CaptureHub.shared.get(source);
+    if (!hub) CaptureHub.shared.set(source, (hub = new CaptureHub(source)));
     hub.options = options;
     return hub;
   }
@@ -79,26 +90,35 @@ export class CaptureHub {
    * followed by): starting one costs tens of milliseconds, most of it the kernel's verifier.
    */
   async probe(lingerMs: number): Promise<void> {
-    await this.acquire();
-    this.users--;
-    if (this.users > 0) return;
-    clearTimeout(this.linger);
-    this.linger = setTimeout(() => void this.release(0), lingerMs);
+    const lease = (await this.acquire()) as Session;
+    if (lease.users > 1) {
+      void this.release(lease); // someone else uses it already
+      return;
+    }
+    this.lingering = lease;
+    this.linger = setTimeout(() => {
+      this.lingering = undefined;
+      void this.release(lease);
+    }, lingerMs);
     this.linger.unref();
   }
 
   /** Starts the capture if needed; resolves when the kernel reports to it. */
-  async acquire(): Promise<void> {
+  async acquire(): Promise<Lease> {
     clearTimeout(this.linger);
-    this.users++;
     const s = (this.session ??= this.boot());
+    // The use a probe left on it passes to this one.
+    if (this.lingering === s) this.lingering = undefined;
+    else s.users++;
+    this.lingering = undefined;
     try {
       await s.opened;
     } catch (err) {
-      this.users = Math.max(0, this.users - 1);
+      s.users = Math.max(0, s.users - 1);
       if (this.session === s) this.session = undefined;
       throw err;
     }
+    return s;
   }
 
   async add(
@@ -110,11 +130,12 @@ export class CaptureHub {
       existing: number[];
     },
     deliver: (event: TraceEvent) => void,
+    lease: Lease,
   ): Promise<number> {
     const id = this.nextId++;
     this.sinks.set(id, { label: target.label, deliver });
-    const s = this.session;
-    if (!s?.capture) return id;
+    const s = lease as Session;
+    if (!s.capture || s.dead) return id;
     const { label, initPid, cgroupName, joiners, existing } = target;
     this.route(s.filter.add({ id, label, initPid, cgroupName, joiners }, existing));
     s.capture.follow([initPid, ...existing]);
@@ -125,9 +146,9 @@ export class CaptureHub {
   }
 
   /** Delivers everything the kernel reported up to now for `id`, then forgets it. */
-  async remove(id: number): Promise<void> {
-    const s = this.session;
-    if (s?.capture && !s.dead) {
+  async remove(id: number, lease: Lease): Promise<void> {
+    const s = lease as Session;
+    if (s.capture && !s.dead) {
       await s.capture.drain();
       const target = s.filter.target(id);
       s.filter.remove(id);
@@ -137,10 +158,12 @@ export class CaptureHub {
     this.sinks.delete(id);
   }
 
-  async release(count = 1): Promise<void> {
-    this.users = Math.max(0, this.users - count);
-    const s = this.session;
-    if (this.users > 0 || !s) return;
+  /** Ends one use; the last one of the current capture closes it. */
+  async release(lease: Lease): Promise<void> {
+    const s = lease as Session;
+    s.users = Math.max(0, s.users - 1);
+    // A capture that died was replaced: its users' releases must not touch the new one.
+    if (s.users > 0 || this.session !== s) return;
     // Detached first: a tracer starting meanwhile gets a fresh capture, not this closing one.
     this.session = undefined;
     s.dead = true;
@@ -148,7 +171,7 @@ export class CaptureHub {
   }
 
   private boot(): Session {
-    const options = this.options as HubOptions;
+    const options = this.options;
     const filter = new SandboxFilter();
     const handlers: CaptureOptions = {
       onEvents: (events) => {
@@ -164,44 +187,20 @@ export class CaptureHub {
         if (s.dead) return;
         // The tree may have holes now: the capture lets everything through, the filter decides.
         s.capture?.passAll();
-        this.route(
-          filter.lost(
-            this.kind === 'ebpf'
-              ? 'the kernel dropped process events: the ring buffer was full'
-              : 'the kernel dropped process events: the socket buffer was full',
-          ),
-        );
+        this.route(filter.lost(this.source.overflow));
       },
       onError: (err) => this.died(s, err.message),
     };
-    const opening =
-      this.kind === 'ebpf'
-        ? openBpfCapture({ flushMs: FLUSH_MS, ...handlers })
-        : openConnectorCapture({
-            receiveBuffer: options.receiveBuffer,
-            subscribeTimeoutMs: options.subscribeTimeoutMs,
-            flushMs: FLUSH_MS,
-            realtime: options.realtime,
-            ...handlers,
-          });
+    const opening = this.source.open(options, FLUSH_MS, handlers);
     const s: Session = {
       filter,
       dead: false,
+      users: 0,
       opened: opening.then(
         (capture) => (s.capture = capture),
         (err: unknown) => {
           s.dead = true;
-          // The capture's own words stay in the details, for a capability report to quote.
-          if (err instanceof CaptureError)
-            throw this.kind === 'ebpf'
-              ? new UnsupportedError(`the eBPF tracer is not available: ${err.message}`, bpfFix(err.code), {
-                  reason: err.message,
-                })
-              : new UnsupportedError(
-                  `the proc connector is not available: ${err.message}`,
-                  captureFix(err.code),
-                  { reason: err.message },
-                );
+          if (err instanceof CaptureError) throw this.source.unavailable(err);
           throw err;
         },
       ),
@@ -219,7 +218,6 @@ export class CaptureHub {
     s.dead = true;
     if (this.session !== s) return;
     this.session = undefined;
-    this.users = 0;
     const timestamp = new Date().toISOString();
     for (const sink of this.sinks.values())
       sink.deliver({ type: 'lost', timestamp, sandbox: sink.label, reason });

@@ -69,10 +69,20 @@ export function parseCaptureLine(line: string): CaptureLine | undefined {
   if (n.some((x) => Number.isNaN(x))) return undefined;
   const [a = NaN, b = NaN, c = NaN, d = NaN] = n;
   if (kind === 'F') {
-    if (f.length !== 6) return undefined;
+    // A seventh field (the eBPF capture): the tgid of the process that forked.
+    const by = f.length === 7 ? int(f[6]) : undefined;
+    if ((f.length !== 6 && f.length !== 7) || Number.isNaN(by)) return undefined;
     return {
       kind: 'event',
-      event: { kind: 'fork', timestampNs, parentPid: a, parentTgid: b, childPid: c, childTgid: d },
+      event: {
+        kind: 'fork',
+        timestampNs,
+        parentPid: a,
+        parentTgid: b,
+        childPid: c,
+        childTgid: d,
+        ...(by !== undefined && { forkerTgid: by }),
+      },
     };
   }
   if (kind === 'X') {

@@ -192,14 +192,19 @@ sub emit { $out .= $_[0]; $due //= now() + $flush_s }
 sub flush_out { syswrite(STDOUT, $out) if length $out; $out = ''; undef $due }
 
 # The events of one datagram from the ordered stream, followed or dropped.
+# A followed process's threads besides its main one (%threads), and processes whose main thread
+# has ended while others run on (%orphaned): such a process is still followed, until its last
+# thread ends or it execs (which ends every other thread, the main one too).
+my (%threads, %orphaned);
 sub route {
   for my $ev (parse($_[0])) {
     my ($k, $ts, @f) = @$ev;
     if ($k eq 'F') { # parent pid, parent tgid, child pid, child tgid
       next unless $pass_all || $keep{$f[1]};
-      $keep{$f[3]} = 1;
+      if ($f[2] != $f[3]) { $threads{$f[3]}++ } else { $keep{$f[3]} = 1 }
       emit("F $ts @f\n");
     } elsif ($k eq 'E') { # pid, tgid
+      delete $threads{$f[1]}; delete $orphaned{$f[1]};
       my $key = "$f[1] $ts";
       $ahead{$key} = 1 if $split_mode && !delete $behind{$key};
       my $info = delete $early{$key};
@@ -211,13 +216,17 @@ sub route {
       emit("E $ts @f $info\n");
     } elsif ($k eq 'X') { # pid, tgid, status, signal, parent tgid
       next unless $pass_all || $keep{$f[1]};
-      delete $keep{$f[1]} if $f[0] == $f[1];
+      if ($f[0] != $f[1]) { # a thread
+        $threads{$f[1]}-- if $threads{$f[1]};
+        if ($orphaned{$f[1]} && !$threads{$f[1]}) { delete $keep{$f[1]}; delete $orphaned{$f[1]} }
+      } elsif ($threads{$f[1]}) { $orphaned{$f[1]} = 1 }
+      else { delete $keep{$f[1]}; delete $threads{$f[1]} }
       emit("X $ts @f\n");
     }
   }
 }
 
-# Commands: one per line. D is answered after the events read with it, the rest at once.
+# Commands: one per line. Each D is answered after the events read with it, the rest at once.
 my $drain = 0;
 sub command {
   my ($c) = @_;
@@ -225,7 +234,7 @@ sub command {
   elsif ($c =~ /^C (\S+)$/) { $cgroups{$1} = 1 }
   elsif ($c =~ /^c (\S+)$/) { delete $cgroups{$1} }
   elsif ($c eq 'A') { $pass_all = 1 }
-  elsif ($c eq 'D') { $drain = 1 }
+  elsif ($c eq 'D') { $drain++ } # each one answered: corral waits for every D it sent
 }
 
 if (($ARGV[0] // '') eq 'replay') { # for the unit tests: commands, fake /proc files and datagrams in order
@@ -302,7 +311,7 @@ while (1) {
   my $woken = $execs && $n > 0 && vec($r, fileno($execs), 1);
   read_exec() if $woken;
   read_all(!$woken || $drain || $n > 1);
-  if ($drain) { emit("D\n"); flush_out(); $drain = 0 }
+  if ($drain) { emit("D\n") while $drain-- > 0; flush_out(); $drain = 0 }
   flush_out() if defined $due && now() >= $due || length $out > 65536;
 }
 `;

@@ -1,17 +1,18 @@
 import { TracerCore } from '../../../trace/tracer-core.js';
 import type { TraceTarget } from '../../../trace/types.js';
 import { descendantsOf } from '../proc-tree.js';
-import { CaptureHub, type CaptureKind, type HubOptions } from './capture-hub.js';
+import { CaptureHub, type HubOptions, type HubSource, type Lease } from './capture-hub.js';
 
 /**
  * A tracer fed by the kernel's own events through a capture shared by every tracer of its kind
- * in this corral process (capture-hub.ts). Subclasses say which kind and how it is set up.
+ * in this corral process (capture-hub.ts). Subclasses say which source and how it is set up.
  */
 export abstract class HubTracer extends TracerCore {
   private hub: CaptureHub | undefined;
+  private lease: Lease | undefined;
   private id: number | undefined;
 
-  protected abstract readonly captureKind: CaptureKind;
+  protected abstract readonly source: HubSource;
   protected abstract hubOptions(): HubOptions;
 
   /** How the capture is scheduled (null: normal priority). */
@@ -25,8 +26,8 @@ export abstract class HubTracer extends TracerCore {
   }
 
   protected async open(target: TraceTarget, label: string): Promise<void> {
-    const hub = CaptureHub.get(this.captureKind, this.hubOptions());
-    await hub.acquire();
+    const hub = CaptureHub.get(this.source, this.hubOptions());
+    this.lease = await hub.acquire();
     this.hub = hub;
     // Processes already in the sandbox (attaching to a running one): adopt them now; later
     // forks are followed from the events.
@@ -40,14 +41,16 @@ export abstract class HubTracer extends TracerCore {
         existing: [...existing],
       },
       (e) => this.emit(e),
+      this.lease,
     );
   }
 
   protected async close(): Promise<void> {
-    const hub = this.hub;
+    const { hub, lease } = this;
     this.hub = undefined;
-    if (!hub) return;
-    if (this.id !== undefined) await hub.remove(this.id);
-    await hub.release();
+    this.lease = undefined;
+    if (!hub || !lease) return;
+    if (this.id !== undefined) await hub.remove(this.id, lease);
+    await hub.release(lease);
   }
 }

@@ -1,5 +1,6 @@
 import type { HubOptions } from './capture-hub.js';
 import { HubTracer } from './hub-tracer.js';
+import { CONNECTOR_SOURCE } from './hub-sources.js';
 
 export interface ProcConnectorOptions {
   /**
@@ -22,7 +23,7 @@ export interface ProcConnectorOptions {
  */
 export class ProcConnectorTracer extends HubTracer {
   readonly backend = 'proc-connector';
-  protected readonly captureKind = 'proc-connector';
+  protected readonly source = CONNECTOR_SOURCE;
 
   constructor(private readonly options: ProcConnectorOptions = {}) {
     super();

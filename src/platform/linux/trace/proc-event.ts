@@ -12,6 +12,11 @@ export type ProcEvent =
       parentTgid: number;
       childPid: number;
       childTgid: number;
+      /**
+       * The process that forked, when the capture knows (eBPF): not the parent after
+       * CLONE_PARENT, which makes the forker's own parent the child's.
+       */
+      forkerTgid?: number;
     }
   | {
       kind: 'exec';

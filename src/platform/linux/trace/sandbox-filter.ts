@@ -44,6 +44,10 @@ interface Tracked {
    * sandbox, not corral's plumbing around it.
    */
   entering?: boolean;
+  /** Threads it started that have not ended, besides its main one (the proc connector tells). */
+  threads?: number;
+  /** Its main thread ended while other threads ran on: the process ends with the last of them. */
+  ended?: Extract<ProcEvent, { kind: 'exit' }>;
 }
 
 export interface Routed {
@@ -128,8 +132,19 @@ export class SandboxFilter {
   handle(ev: ProcEvent): Routed | undefined {
     switch (ev.kind) {
       case 'fork': {
-        if (ev.childPid !== ev.childTgid) return undefined; // a thread
-        const parent = this.member(ev.parentTgid);
+        if (ev.childPid !== ev.childTgid) {
+          // A thread: counted, so the main thread's exit is not taken for the process's.
+          const t = this.tracked.get(ev.childTgid);
+          if (t) t.threads = (t.threads ?? 0) + 1;
+          return undefined;
+        }
+        // A sandbox's process that forks with CLONE_PARENT gives the child its own parent,
+        // which may be outside the sandbox: the forker says where the child belongs.
+        const parent =
+          this.member(ev.parentTgid) ??
+          (ev.forkerTgid !== undefined && ev.forkerTgid !== ev.parentTgid
+            ? this.member(ev.forkerTgid)
+            : undefined);
         if (!parent) return undefined;
         const child: Tracked = {
           target: parent.target,
@@ -150,6 +165,10 @@ export class SandboxFilter {
       case 'exec': {
         const t = this.member(ev.tgid) ?? this.adopt(ev);
         if (!t) return undefined;
+        // Another thread exec'd: the kernel ended every other thread, the main one too, and the
+        // process goes on as this one.
+        t.threads = 0;
+        delete t.ended;
         const info = ev.info ?? this.proc.execInfo(ev.tgid);
         t.command = info.command;
         if (t.entering && this.stillEntering(ev, t, info)) return undefined;
@@ -163,25 +182,39 @@ export class SandboxFilter {
         });
       }
       case 'exit': {
-        if (ev.pid !== ev.tgid) return undefined; // a thread
         const t = this.tracked.get(ev.tgid);
         if (!t) return undefined;
-        this.tracked.delete(ev.tgid);
-        if (t.entering) return undefined;
-        return this.route(t, {
-          type: 'exit',
-          timestamp: monotonicToIso(ev.timestampNs),
-          pid: ev.tgid,
-          ppid: ev.parentTgid ?? t.ppid,
-          sandbox: t.target.label,
-          status: ev.exitCode,
-          ...decodeWaitStatus(ev.exitCode),
-          command: t.command,
-        });
+        if (ev.pid !== ev.tgid) {
+          // A thread ended; the last one of a process whose main thread is gone ends it, with
+          // its own status (after exit_group every thread has the group's).
+          t.threads = Math.max(0, (t.threads ?? 0) - 1);
+          if (!t.ended || t.threads > 0) return undefined;
+          return this.exited(t, { ...ev, pid: ev.tgid, parentTgid: ev.parentTgid ?? t.ended.parentTgid });
+        }
+        if ((t.threads ?? 0) > 0) {
+          t.ended = ev;
+          return undefined;
+        }
+        return this.exited(t, ev);
       }
       default:
         return undefined;
     }
+  }
+
+  private exited(t: Tracked, ev: Extract<ProcEvent, { kind: 'exit' }>): Routed | undefined {
+    this.tracked.delete(ev.tgid);
+    if (t.entering) return undefined;
+    return this.route(t, {
+      type: 'exit',
+      timestamp: monotonicToIso(ev.timestampNs),
+      pid: ev.tgid,
+      ppid: ev.parentTgid ?? t.ppid,
+      sandbox: t.target.label,
+      status: ev.exitCode,
+      ...decodeWaitStatus(ev.exitCode),
+      command: t.command,
+    });
   }
 
   private route(t: Tracked, event: TraceEvent): Routed {

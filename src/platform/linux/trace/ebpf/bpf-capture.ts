@@ -19,13 +19,13 @@ export interface BpfCaptureOptions extends CaptureOptions {
 }
 
 /**
- * System call numbers of bpf(2) and mmap(2), which perl's syscall() needs. x86_64 only: the
+ * System call numbers of bpf(2), mmap(2) and prlimit64(2), which perl's syscall() needs. x86_64 only: the
  * capture reads the ring buffer with plain loads, which x86's ordering of loads makes safe
  * against the kernel's writes; arm64 would need load-acquire barriers that perl cannot issue,
  * and a record read early could come out stale. There the proc connector tracer is used.
  */
-const SYSCALLS: Readonly<Record<string, readonly [number, number]>> = {
-  x64: [321, 9],
+const SYSCALLS: Readonly<Record<string, readonly [bpf: number, mmap: number, prlimit64: number]>> = {
+  x64: [321, 9, 302],
 };
 
 const MAP_HASH = 1;
@@ -83,8 +83,7 @@ function plan(): Plan {
   ].map(([type, key, value, max, name]) => `${type}:${key}:${value}:${max}:0:${name}`);
   cached = {
     args: [
-      String(sys[0]),
-      String(sys[1]),
+      ...sys.map(String),
       ...maps,
       ...programs.map((p) => `${p.tracepoint}:${p.name}:${p.insns.toString('hex')}`),
     ],
@@ -96,8 +95,8 @@ function plan(): Plan {
 
 /** The capture's arguments (see ebpf/capture-script.ts) for this kernel; throws a CaptureError. */
 export function bpfCaptureArgs(flushMs: number): string[] {
-  const [sysBpf, sysMmap, ...rest] = plan().args;
-  return [sysBpf as string, sysMmap as string, String(flushMs), ...rest];
+  const args = plan().args;
+  return [...args.slice(0, 3), String(flushMs), ...args.slice(3)];
 }
 
 /** What to do about an eBPF capture that could not start, by its error's code. */

@@ -9,11 +9,12 @@ import { Exec, ExecFlag, Kind, MapIndex, ConfigFlag, Stat } from './record-forma
  * door explains them), so everything after it is shared. Nothing wakes it per event: the
  * programs copy argv, exe and cwd in the kernel while the exec happens.
  *
- * Arguments: SYS_bpf SYS_mmap FLUSH_MS, six maps `type:key:value:max:flags:name` in MapIndex
- * order, then three programs `tracepoint:name:hex`.
+ * Arguments: SYS_bpf SYS_mmap SYS_prlimit64 FLUSH_MS, six maps `type:key:value:max:flags:name`
+ * in MapIndex order, then three programs `tracepoint:name:hex`.
  * Output: `R bpf` once attached, or `N ERRNO WHY` and exit; then F, E, X, O and D lines as the
- * proc connector capture's. An E line may end in a field `t`: argv was longer than the kernel
- * copy and could not be completed from /proc, so it holds the first part only.
+ * proc connector capture's, with two additions: an F line ends in the forking process's tgid,
+ * and an E line may end in a field `t` (argv was longer than the kernel copy and could not be
+ * completed from /proc, so it holds the first part only).
  * Input: `T PID`, `C NAME HIERARCHY:ID...` (a cgroup's kernfs ids), `c NAME`, `A`, `D`; end of
  * input: detach and exit (closing the descriptors detaches and frees everything, even on SIGKILL).
  */
@@ -66,7 +67,8 @@ sub line_of {
   my ($r) = @_;
   return undef if length $r < 32;
   my ($kind, $flags, $ts) = unpack('L L Q<', $r);
-  if ($kind == $K_FORK) { return join(' ', 'F', $ts, unpack('x16 L L L L', $r)) . "\n" }
+  # A fork says who forked too (the word after the kind): with CLONE_PARENT, not the parent.
+  if ($kind == $K_FORK) { return join(' ', 'F', $ts, unpack('x16 L L L L', $r), $flags) . "\n" }
   if ($kind == $K_EXIT) { return join(' ', 'X', $ts, unpack('x16 L L L L', $r)) . "\n" }
   return undef unless $kind == $K_EXEC && length $r >= $HDR;
   my ($pid, $tgid, $ns, $tag, $total, $copied, $exe_n, $cwd_n, $comm) =
@@ -94,11 +96,13 @@ sub flush_out { syswrite(STDOUT, $out) if length $out; $out = '' }
 my ($live, $sys_bpf, @fd) = (0, 0);
 sub bpf { my $attr = $_[1]; my $r = syscall($sys_bpf, $_[0], $attr, length $attr); ($r, 0 + $!) }
 sub ptr { unpack('Q', pack('p', $_[0])) }
+# Returns true when the map holds the key afterwards. With $only_new (BPF_NOEXIST) an entry
+# already there is kept as it is.
 sub map_update {
-  my ($m, $key, $value) = @_;
+  my ($m, $key, $value, $only_new) = @_;
   return 1 unless $live;
-  my ($r) = bpf(2, pack('L x4 Q Q Q', $fd[$m], ptr($key), ptr($value), 0));
-  return $r == 0;
+  my ($r, $e) = bpf(2, pack('L x4 Q Q Q', $fd[$m], ptr($key), ptr($value), $only_new ? 1 : 0));
+  return $r == 0 || ($only_new && $e == 17);
 }
 sub map_delete { my ($m, $key) = @_; return unless $live; bpf(3, pack('L x4 Q Q Q', $fd[$m], ptr($key), 0, 0)) }
 sub stat_of {
@@ -108,24 +112,35 @@ sub stat_of {
   return $r == 0 ? unpack('Q', $v) : 0;
 }
 
-my ($config, $tags, %cg_keys) = (0, 0);
+my ($config, $tags, %cg_keys, %cg_tag) = (0, 0);
 sub set_config { $config = $_[0]; map_update($M_CONFIG, pack('L', 0), pack('Q', $config)) }
+# Processes and cgroups the maps refused (full): what corral is told of as lost events.
+my $refused = 0;
+# Drains asked for and not answered yet: each gets its own D, in order.
 my $drain = 0;
+# Whether a process has ended (a zombie counts: kill(0) still reaches it).
+sub gone {
+  my $stat = raw_of("/proc/$_[0]/stat") // return 1;
+  my ($state) = $stat =~ /\) (\S)/;
+  return !defined $state || $state eq 'Z' || $state eq 'X';
+}
 sub command {
   my ($c) = @_;
   if ($c =~ /^T (\d+)$/) {
     my $key = pack('L', $1);
-    map_update($M_FOLLOWED, $key, pack('L', 0));
-    # Gone already: an entry nothing will remove, which a reused pid would inherit.
-    map_delete($M_FOLLOWED, $key) if $live && !kill(0, $1) && $!{ESRCH};
+    # An entry that is there already (a joiner, with its cgroup's tag) stays as it is.
+    $refused++ unless map_update($M_FOLLOWED, $key, pack('L', 0), 1);
+    # Gone already: an entry nothing would remove, which a reused pid would inherit.
+    map_delete($M_FOLLOWED, $key) if $live && gone($1);
   } elsif ($c =~ /^C (\S+)((?: \d+:\d+)*)$/) {
     my ($name, @keys) = ($1, split ' ', $2);
     return if $cg_keys{$name};
-    my $tag = ++$tags; $cg_name{$tag} = $name; $cg_keys{$name} = [];
+    # A tag outlives its cgroup's following: records already in the ring still name it.
+    my $tag = ++$tags; $cg_name{$tag} = $name; $cg_tag{$name} = $tag; $cg_keys{$name} = [];
     for my $k (@keys) {
       my ($h, $id) = split /:/, $k;
       my $key = pack('Q L L', $id, $h, 0);
-      push @{$cg_keys{$name}}, $key if map_update($M_CGROUPS, $key, pack('L', $tag));
+      if (map_update($M_CGROUPS, $key, pack('L', $tag))) { push @{$cg_keys{$name}}, $key } else { $refused++ }
     }
     set_config($config | $C_CGROUPS);
   } elsif ($c =~ /^c (\S+)$/) {
@@ -134,10 +149,11 @@ sub command {
     set_config($config & ~$C_CGROUPS) unless %cg_keys;
   } elsif ($c eq 'A') {
     # A full ring loses records, not followed processes: the kernel's tree only has holes when
-    # its map was full, and only then must everything pass for corral to sort it out.
-    set_config($config | $C_ALL) if !$live || stat_of($S_FOLLOW) > 0;
-  } elsif ($c eq 'D') { $drain = 1 }
+    # a map refused a process, and only then must everything pass for corral to sort it out.
+    set_config($config | $C_ALL) if !$live || $refused || stat_of($S_FOLLOW) > 0;
+  } elsif ($c eq 'D') { $drain++ }
 }
+sub answer_drains { emit("D\n") while $drain-- > 0; $drain = 0 }
 
 if (($ARGV[0] // '') eq 'replay') { # for the unit tests: commands, fake /proc files and records in order
   shift @ARGV;
@@ -145,14 +161,20 @@ if (($ARGV[0] // '') eq 'replay') { # for the unit tests: commands, fake /proc f
     if ($a =~ /^cmd:(.*)$/s) { command($1) }
     elsif ($a =~ /^file:([^=]+)=([0-9a-f]*)$/) { $fake{$1} = pack('H*', $2) }
     elsif ($a =~ /^rec:([0-9a-f]*)$/) { my $l = line_of(pack('H*', $1)); emit($l // "?\n") }
+    elsif ($a eq 'answer') { answer_drains() }
+    elsif ($a eq 'state') { emit(join(' ', 'S', $config, map { "$_=$cg_tag{$_}" } sort keys %cg_keys) . "\n") }
   }
   print $out; exit 0;
 }
 
 my ($flush_ms, @spec);
-($sys_bpf, my $sys_mmap, $flush_ms, @spec) = @ARGV;
+($sys_bpf, my $sys_mmap, my $sys_prlimit, $flush_ms, @spec) = @ARGV;
 $sys_bpf += 0; $sys_mmap += 0;
 sub refuse { print "N $_[0] $_[1]\n"; exit 1 }
+# Before Linux 5.11 maps and programs count against RLIMIT_MEMLOCK (64 KiB by default), and the
+# kernel says EPERM, even to root, when they do not fit: lift it (prlimit64, RLIMIT_MEMLOCK).
+my $unlimited = pack('Q Q', ~0, ~0); # a variable: syscall() may write to what it is given
+syscall($sys_prlimit + 0, 0, 8, $unlimited, 0) if $sys_prlimit;
 my @maps = @spec[0 .. 5]; my @progs = @spec[6 .. $#spec];
 my $ring_bytes;
 for my $m (@maps) {
@@ -228,11 +250,11 @@ sub read_ring {
   if ($moved) { sysseek($mem, $cons_at, 0); syswrite($mem, pack('Q', $cpos)) }
 }
 
-my ($ring_lost, $follow_lost) = (0, 0);
+my ($ring_lost, $follow_lost, $refused_seen) = (0, 0, 0);
 sub check_lost {
   my ($r, $f) = (stat_of($S_RING), stat_of($S_FOLLOW));
-  emit("O\n") if $r > $ring_lost || $f > $follow_lost;
-  ($ring_lost, $follow_lost) = ($r, $f);
+  emit("O\n") if $r > $ring_lost || $f > $follow_lost || $refused > $refused_seen;
+  ($ring_lost, $follow_lost, $refused_seen) = ($r, $f, $refused);
 }
 
 $SIG{PIPE} = 'IGNORE';
@@ -251,8 +273,7 @@ while (1) {
     command($1) while $in =~ s/^([^\n]*)\n//;
   }
   next unless $drain || $n == 0 || $left <= 0;
-  read_ring($drain); check_lost();
-  if ($drain) { emit("D\n"); $drain = 0 }
+  read_ring($drain); check_lost(); answer_drains();
   flush_out();
   $left = $flush_s if $n == 0 || $left <= 0;
 }

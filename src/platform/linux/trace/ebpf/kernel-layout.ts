@@ -16,7 +16,17 @@ export interface KernelLayout {
     readonly threadPid: number;
     readonly cgroups: number;
     readonly exitCode: number;
+    readonly signal: number;
+    readonly groupLeader: number;
   };
+  /** signal_struct: threads still alive, SIGNAL_* flags, the code of a group exit. */
+  readonly signal: { readonly live: number; readonly flags: number; readonly groupExitCode: number };
+  /**
+   * Whether sched_process_exit says if the whole thread group is dead (its second argument,
+   * Linux 6.16+); before, the probe reads signal_struct.live, which do_exit has already counted
+   * down when the tracepoint fires.
+   */
+  readonly exitHasGroupDead: boolean;
   readonly mm: { readonly argStart: number; readonly argEnd: number };
   /** fs_struct.pwd: a struct path. */
   readonly fsPwd: number;
@@ -79,6 +89,13 @@ function checkTracepoint(btf: Btf, name: string, expected: (string | undefined)[
   });
 }
 
+/** Whether the exit tracepoint's second argument is `bool group_dead`. */
+function exitGroupDead(btf: Btf): boolean {
+  const id = btf.find('btf_trace_sched_process_exit', BtfKind.TYPEDEF)[0];
+  const second = id === undefined ? undefined : btf.params(id)[2];
+  return second !== undefined && btf.name(btf.resolve(second)) === '_Bool';
+}
+
 export function kernelLayout(btf: Btf): KernelLayout {
   checkTracepoint(btf, 'sched_process_fork', ['task_struct', 'task_struct']);
   checkTracepoint(btf, 'sched_process_exec', ['task_struct', undefined, 'linux_binprm']);
@@ -96,7 +113,15 @@ export function kernelLayout(btf: Btf): KernelLayout {
       threadPid: field(btf, 'task_struct', 'thread_pid', 8),
       cgroups: field(btf, 'task_struct', 'cgroups', 8),
       exitCode: field(btf, 'task_struct', 'exit_code', 4),
+      signal: field(btf, 'task_struct', 'signal', 8),
+      groupLeader: field(btf, 'task_struct', 'group_leader', 8),
     },
+    signal: {
+      live: field(btf, 'signal_struct', 'live', 4),
+      flags: field(btf, 'signal_struct', 'flags', 4),
+      groupExitCode: field(btf, 'signal_struct', 'group_exit_code', 4),
+    },
+    exitHasGroupDead: exitGroupDead(btf),
     mm: { argStart: field(btf, 'mm_struct', 'arg_start', 8), argEnd: field(btf, 'mm_struct', 'arg_end', 8) },
     fsPwd: field(btf, 'fs_struct', 'pwd'),
     path: { mnt: field(btf, 'path', 'mnt', 8), dentry: field(btf, 'path', 'dentry', 8) },

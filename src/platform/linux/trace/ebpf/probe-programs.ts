@@ -125,8 +125,11 @@ function forkProgram(l: KernelLayout): Buffer {
   p.read64(R6, R7, l.task.realParent, TMP);
   p.read32(R1, R6, l.task.pid, TMP).store(Size.W, FP, RECORD + 16, R1);
   p.read32(R1, R6, l.task.tgid, TMP).store(Size.W, FP, RECORD + 20, R1);
-  // Followed if the forking process is (the usual case) or the new one's parent is (CLONE_PARENT).
+  // Followed if the forking process is (the usual case) or the new one's parent is (CLONE_PARENT
+  // makes the forker's parent the child's). The forker goes in the record too, for corral to
+  // place a child whose parent it does not follow.
   p.call(Helper.getCurrentPidTgid).aluImm('rsh', R0, 32).store(Size.W, FP, KEY, R0);
+  p.store(Size.W, FP, RECORD + 4, R0);
   p.lookup(MapIndex.followed, KEY).jumpImm('ne', R0, 0, inherit);
   p.lookup(MapIndex.followed, RECORD + 20).jumpImm('ne', R0, 0, inherit);
   p.configFlags(KEY).aluImm('and', R0, ConfigFlag.recordAll).jumpImm('ne', R0, 0, emit).goto(out);
@@ -139,23 +142,39 @@ function forkProgram(l: KernelLayout): Buffer {
   const added = p.newLabel('added');
   p.jumpImm('eq', R0, 0, added).count(Stat.followFull, KEY).label(added);
   p.label(emit);
-  p.storeImm(Size.W, FP, RECORD, Kind.fork).storeImm(Size.W, FP, RECORD + 4, 0);
+  p.storeImm(Size.W, FP, RECORD, Kind.fork);
   p.call(Helper.ktimeGetNs).store(Size.DW, FP, RECORD + 8, R0);
   p.mov(R6, FP).aluImm('add', R6, RECORD).movImm(R7, 32).output(R6, R7, KEY);
   p.label(out).movImm(R0, 0).exit();
   return encode(p.assemble());
 }
 
-/** sched_process_exit(task): a followed process ended; it is forgotten with its exit. */
+/** include/linux/sched/signal.h: the thread group is exiting as a whole (exit_group, a fatal signal). */
+const SIGNAL_GROUP_EXIT = 0x4;
+
+/**
+ * sched_process_exit(task[, group_dead]): a thread ended. The process has ended only when its
+ * last thread has: a main thread that calls pthread_exit leaves the process running, and one
+ * exec'ing from another thread kills the old main thread on the way. Then the exit is reported
+ * for the thread group, with the status wait() gives: the group's exit code after exit_group or
+ * a fatal signal, else the main thread's. A followed process is forgotten with it.
+ */
 function exitProgram(l: KernelLayout): Buffer {
   const p = new Probe();
   const out = p.newLabel('out');
   const emit = p.newLabel('emit');
   const followed = p.newLabel('followed');
-  prologueTask(p, 0, R6);
-  p.read32(R8, R6, l.task.pid, TMP).read32(R9, R6, l.task.tgid, TMP2);
-  p.jumpReg('ne', R8, R9, out); // a thread
-  p.store(Size.W, FP, RECORD + 16, R8)
+  const leaderCode = p.newLabel('leader');
+  const coded = p.newLabel('coded');
+  if (l.exitHasGroupDead) {
+    p.load(Size.DW, R2, R1, 8).aluImm('and', R2, 0xff).jumpImm('eq', R2, 0, out);
+    prologueTask(p, 0, R6);
+  } else {
+    prologueTask(p, 0, R6);
+    p.read64(R7, R6, l.task.signal, TMP).read32(R1, R7, l.signal.live, TMP).jumpImm('ne', R1, 0, out);
+  }
+  p.read32(R9, R6, l.task.tgid, TMP);
+  p.store(Size.W, FP, RECORD + 16, R9)
     .store(Size.W, FP, RECORD + 20, R9)
     .store(Size.W, FP, KEY, R9);
   p.lookup(MapIndex.followed, KEY).jumpImm('ne', R0, 0, followed);
@@ -163,7 +182,13 @@ function exitProgram(l: KernelLayout): Buffer {
   p.label(followed);
   p.ldMap(R1, MapIndex.followed).mov(R2, FP).aluImm('add', R2, KEY).call(Helper.mapDeleteElem);
   p.label(emit);
-  p.read32(R1, R6, l.task.exitCode, TMP).store(Size.W, FP, RECORD + 24, R1);
+  p.read64(R7, R6, l.task.signal, TMP).read32(R1, R7, l.signal.flags, TMP);
+  p.aluImm('and', R1, SIGNAL_GROUP_EXIT).jumpImm('eq', R1, 0, leaderCode);
+  p.read32(R1, R7, l.signal.groupExitCode, TMP).goto(coded);
+  p.label(leaderCode);
+  p.read64(R7, R6, l.task.groupLeader, TMP).read32(R1, R7, l.task.exitCode, TMP);
+  p.label(coded).store(Size.W, FP, RECORD + 24, R1);
+  // Threads share the process's parent.
   p.read64(R7, R6, l.task.realParent, TMP)
     .read32(R1, R7, l.task.tgid, TMP)
     .store(Size.W, FP, RECORD + 28, R1);

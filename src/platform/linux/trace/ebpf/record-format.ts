@@ -3,10 +3,13 @@
  * maps. Shared by the program generator (probe-programs.ts) and the capture that reads the
  * records (capture-script.ts), which are generated from these numbers so the two cannot drift.
  *
- * Every record starts with `kind u32 | flags u32 | timestamp_ns u64` (CLOCK_MONOTONIC, as the
- * proc connector's). Then, little-endian:
+ * Every record starts with `kind u32 | word u32 | timestamp_ns u64` (CLOCK_MONOTONIC, as the
+ * proc connector's); the word is the flags of an exec, the forking process's tgid for a fork.
+ * Then, little-endian:
  *   fork (32 bytes):  parent_pid u32 | parent_tgid u32 | child_pid u32 | child_tgid u32
- *   exit (32 bytes):  pid u32 | tgid u32 | exit_code u32 (a wait status) | parent_tgid u32
+ *                     (the parent is the child's real parent, as the kernel reports it)
+ *   exit (32 bytes):  tgid u32 | tgid u32 | exit_code u32 (the wait status) | parent_tgid u32
+ *                     (one per process, when its last thread has exited)
  *   exec (64 + n):    pid u32 | tgid u32 | pid_ns_inum u32 | cgroup_tag u32
  *                     | argv_len u64 (arg_end - arg_start) | argv_copied u32
  *                     | exe_bytes u16 | cwd_bytes u16 | comm [16] | (the programs' own cursor) u64

@@ -57,6 +57,14 @@ describe('trace capture: output lines', () => {
     assert.equal(l.event.cgroup, '4:pids:/corral/run-x\n');
   });
 
+  it('reads the forking process of an eBPF fork line', () => {
+    const l = parseCaptureLine('F 9 1 1 20 20 11');
+    assert.ok(l?.kind === 'event' && l.event.kind === 'fork');
+    assert.equal(l.event.forkerTgid, 11);
+    const plain = parseCaptureLine('F 9 1 1 20 20');
+    assert.ok(plain?.kind === 'event' && !('forkerTgid' in plain.event));
+  });
+
   it('reads an argv the eBPF capture could only copy the start of as truncated', () => {
     const l = parseCaptureLine(`E 7 20 20 ${hex('true\0aaaa')} - - - - ? t`);
     assert.ok(l?.kind === 'event' && l.event.kind === 'exec');
@@ -81,8 +89,8 @@ describe('trace capture: output lines', () => {
       'F 1 1 1 2',
       'X 1 a 1 0 1',
       'E 1 2 2 - - -',
-      'F 1 1 1 2 2 9',
       'E 1 2 2 - - - - - ? x',
+      'F 1 1 1 2 2 x',
     ])
       assert.equal(parseCaptureLine(bad), undefined, JSON.stringify(bad));
   });

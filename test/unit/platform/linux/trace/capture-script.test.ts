@@ -171,6 +171,39 @@ describe('proc connector capture: what it follows', () => {
     ]);
   });
 
+  it('keeps following a process whose main thread ended while another thread runs on', () => {
+    const out = replay(
+      'cmd:T 100',
+      fork(100, 102, true), // a second thread
+      exit(100), // the main thread's pthread_exit
+      fork(100, 103), // the second thread forks: still the traced process
+      exit(102, 100), // the last thread: now the process has ended
+      fork(100, 104), // a reused pid: dropped
+    );
+    assert.deepEqual(out, [
+      'F 123456789 100 100 102 100',
+      'X 123456789 100 100 0 1',
+      'F 123456789 100 100 103 103',
+      'X 123456789 102 100 0 1',
+    ]);
+  });
+
+  it('keeps following a process whose other thread exec’d (its main thread ended on the way)', () => {
+    const out = replay(
+      'cmd:T 100',
+      fork(100, 102, true),
+      exit(100), // de_thread ends the main thread
+      file('/proc/100/cmdline', '/bin/true\0'),
+      exec(100),
+      exit(100),
+      fork(100, 105),
+    );
+    assert.deepEqual(
+      out.map((l) => l.split(' ')[0]),
+      ['F', 'X', 'E', 'X'],
+    );
+  });
+
   it('adopts a process that execs inside a followed cgroup, with its pid namespace and cgroup', () => {
     const out = replay(
       'cmd:C corral-abc',

@@ -5,7 +5,7 @@ import { SandboxFilter, type Routed } from '../../../../../src/platform/linux/tr
 import { FakeProc } from '../../../../helpers/fake-proc.js';
 
 const ts = 1n;
-const fork = (parent: number, child: number, childTgid = child): ProcEvent => ({
+const fork = (parent: number, child: number, childTgid = child): Extract<ProcEvent, { kind: 'fork' }> => ({
   kind: 'fork',
   timestampNs: ts,
   parentPid: parent,
@@ -58,6 +58,44 @@ describe('sandbox filter', () => {
     const reads = proc.reads;
     assert.deepEqual(feed(fork(500, 501), exec(501), exit(501, 0), exec(500)), []);
     assert.equal(proc.reads, reads);
+  });
+
+  it('ends a process with its last thread when its main thread went first (pthread_exit)', () => {
+    const { proc, feed } = setup();
+    proc.set(11, { ppid: 10, argv: ['worker'] });
+    feed(fork(10, 11), exec(11), fork(11, 12, 11), fork(11, 13, 11));
+    assert.deepEqual(feed(exit(11, 0), exit(12, 0, 11)), [], 'one thread still runs');
+    const [end] = feed(exit(13, 7 << 8, 11));
+    assert.ok(end?.event.type === 'exit');
+    assert.deepEqual([end.event.pid, end.event.exitCode], [11, 7]);
+  });
+
+  it('keeps a process whose other thread exec’d: the kernel ended its main thread on the way', () => {
+    const { proc, feed } = setup();
+    proc.set(11, { ppid: 10, argv: ['go-program'] });
+    feed(fork(10, 11), exec(11), fork(11, 12, 11));
+    // de_thread: the main thread's exit, then the exec (as the main thread's pid).
+    assert.deepEqual(feed(exit(11, 9)), []);
+    proc.set(11, { ppid: 10, argv: ['/bin/true', 'next'] });
+    const [e] = feed(exec(11));
+    assert.ok(e?.event.type === 'exec');
+    assert.deepEqual(e.event.args, ['next']);
+    const [end] = feed(exit(11, 0));
+    assert.ok(end?.event.type === 'exit' && end.event.exitCode === 0);
+  });
+
+  it('places a child forked with CLONE_PARENT by its forker when its parent is outside', () => {
+    const { proc, feed } = setup();
+    proc.set(11, { ppid: 10, argv: ['sh'] });
+    feed(fork(10, 11), exec(11));
+    // The forker (11) gives its child its own parent: 10's parent, the host.
+    const cloned: ProcEvent = { ...fork(1, 20), forkerTgid: 11 };
+    const [f] = feed(cloned);
+    assert.ok(f?.event.type === 'fork');
+    assert.deepEqual([f.event.pid, f.event.ppid], [20, 1], 'its parent, as the kernel says');
+    proc.set(20, { ppid: 1, argv: ['/bin/true'] });
+    assert.equal(feed(exec(20))[0]?.event.type, 'exec');
+    assert.deepEqual(feed({ ...fork(1, 21), forkerTgid: 500 }), [], 'a host process’s is not');
   });
 
   it('ignores threads: their clone is not a process and their exit is not the process ending', () => {

@@ -10,10 +10,11 @@ function replay(...items: string[]): string[] {
   return r.stdout.split('\n').filter(Boolean);
 }
 
-/** A fork or exit record: kind, flags, timestamp, then four u32s. */
+/** A fork or exit record: kind, a word (a fork's forker: 42), timestamp, then four u32s. */
 function small(kind: number, ...fields: number[]): string {
   const b = Buffer.alloc(32);
   b.writeUInt32LE(kind, 0);
+  b.writeUInt32LE(kind === Kind.fork ? 42 : 0, 4);
   b.writeBigUInt64LE(5_000_000_123n, 8);
   fields.forEach((f, i) => b.writeUInt32LE(f >>> 0, 16 + 4 * i));
   return `rec:${b.toString('hex')}`;
@@ -27,9 +28,9 @@ describe('eBPF capture: records to lines', () => {
     assert.equal(r.status, 0, r.stderr);
   });
 
-  it('writes forks and exits as the proc connector capture does', () => {
+  it('writes forks (with who forked) and exits as the proc connector capture does', () => {
     assert.deepEqual(replay(small(Kind.fork, 10, 10, 11, 11), small(Kind.exit, 11, 11, 3 << 8, 10)), [
-      'F 5000000123 10 10 11 11',
+      'F 5000000123 10 10 11 11 42',
       'X 5000000123 11 11 768 10',
     ]);
   });
@@ -45,8 +46,17 @@ describe('eBPF capture: records to lines', () => {
     ]);
   });
 
-  it('takes cgroups with their kernfs keys, and forgets them', () => {
-    // No kernel in replay mode: a cgroup followed, then dropped, changes nothing it prints.
-    assert.deepEqual(replay('cmd:C box 4:41 11:41', 'cmd:c box', 'cmd:C bad 4:x', 'cmd:A', 'cmd:D'), []);
+  it('takes cgroups with their kernfs keys, tags them in order, and forgets them', () => {
+    // S: the config flags (2: some cgroup is followed), then each followed cgroup's tag.
+    assert.deepEqual(replay('cmd:C box 4:41 11:41', 'cmd:C vm 255:9', 'state', 'cmd:c box', 'state'), [
+      'S 2 box=1 vm=2',
+      'S 2 vm=2',
+    ]);
+    assert.deepEqual(replay('cmd:C box 4:41', 'cmd:c box', 'state'), ['S 0'], 'none left');
+    assert.deepEqual(replay('cmd:C bad 4:x', 'state'), ['S 0'], 'a malformed key is no command');
+  });
+
+  it('answers every drain asked for, in order', () => {
+    assert.deepEqual(replay('cmd:D', 'cmd:D', 'cmd:D', 'answer', 'answer'), ['D', 'D', 'D']);
   });
 });

@@ -12,6 +12,8 @@ interface Variant {
   readonly execArg?: string;
   /** task_struct.tgid is this many bytes. */
   readonly tgidSize?: number;
+  /** sched_process_exit without its group_dead argument (before Linux 6.16). */
+  readonly oldExit?: boolean;
 }
 
 /** BTF of a kernel laid out as FAKE_LAYOUT, the way the real one is (anonymous parts and all). */
@@ -41,6 +43,7 @@ function kernel(v: Variant = {}): Btf {
     'cgroup_subsys_state',
     'cgroup',
     'kernfs_node',
+    'signal_struct',
     'other',
   ];
   const s = Object.fromEntries(names.map((n) => [n, b.struct(n, 4096)])) as Record<string, number>;
@@ -62,6 +65,14 @@ function kernel(v: Variant = {}): Btf {
     ['comm', b.array(char, 16, u32), L.task.comm],
     ['fs', p('fs_struct'), L.task.fs],
     ['cgroups', p('css_set'), L.task.cgroups],
+    ['signal', p('signal_struct'), L.task.signal],
+    ['group_leader', p('task_struct'), L.task.groupLeader],
+  ]);
+  const atomic = b.struct('', 4, [['counter', b.int('int', 4), 0]]);
+  def('signal_struct', [
+    ['live', b.typedef('atomic_t', atomic), L.signal.live],
+    ['group_exit_code', b.int('int', 4), L.signal.groupExitCode],
+    ['flags', u32, L.signal.flags],
   ]);
   // Recent kernels keep arg_start in an anonymous struct inside mm_struct.
   const anon = b.struct('', 64, [
@@ -135,13 +146,17 @@ function kernel(v: Variant = {}): Btf {
   ]);
   b.tracepoint('sched_process_fork', [p('task_struct'), p('task_struct')]);
   b.tracepoint('sched_process_exec', [p('task_struct'), pid, p(v.execArg ?? 'linux_binprm')]);
-  b.tracepoint('sched_process_exit', [p('task_struct'), b.int('_Bool', 1)]);
+  b.tracepoint('sched_process_exit', v.oldExit ? [p('task_struct')] : [p('task_struct'), b.int('_Bool', 1)]);
   return new Btf(b.build());
 }
 
 describe('kernel layout from BTF', () => {
   it('finds every field the exec probe reads, at its offset', () => {
     assert.deepEqual(kernelLayout(kernel()), L);
+  });
+
+  it('notices whether the exit tracepoint says the thread group is dead', () => {
+    assert.equal(kernelLayout(kernel({ oldExit: true })).exitHasGroupDead, false);
   });
 
   it('refuses a kernel that lacks a field, naming it', () => {

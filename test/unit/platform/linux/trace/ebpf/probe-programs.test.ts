@@ -20,6 +20,8 @@ const [forkProg, execProg, exitProg] = probePrograms(FAKE_LAYOUT).map((p) => p.i
   Buffer,
   Buffer,
 ];
+/** include/linux/sched/signal.h */
+const SIGNAL_GROUP_EXIT = 4;
 
 /** The capture's own reading of records (its replay mode), with fake /proc files. */
 function lines(records: readonly Buffer[], extra: string[] = []): string[] {
@@ -230,7 +232,7 @@ describe('exec probe programs, run over fake kernel memory', () => {
     assert.equal(f[6], 'true');
   });
 
-  it('follows what a followed process forks (not its threads), including through CLONE_PARENT', () => {
+  it('follows what a followed process forks (not its threads), either way CLONE_PARENT goes', () => {
     follow(100, 5);
     const parent = k.task({ pid: 100 });
     const child = k.task({ pid: 101, parent: parent.task });
@@ -243,6 +245,17 @@ describe('exec probe programs, run over fake kernel memory', () => {
     const sibling = k.task({ pid: 103, parent: parent.task });
     runProgram(ctx, forkProg, k.args(k.task({ pid: 300 }).task, sibling.task));
     assert.equal(followed(103), 5);
+    // A followed process forking with CLONE_PARENT: the child's parent is not followed, the
+    // forker is, and the record says who forked.
+    follow(500, 2);
+    ctx = { ...ctx, current: (500n << 32n) | 500n };
+    const outsider = k.task({ pid: 499 });
+    runProgram(
+      ctx,
+      forkProg,
+      k.args(k.task({ pid: 500 }).task, k.task({ pid: 501, parent: outsider.task }).task),
+    );
+    assert.equal(followed(501), 2);
     // An unfollowed process forking: nothing.
     const stranger = k.task({ pid: 400 });
     ctx = { ...ctx, current: (400n << 32n) | 400n };
@@ -250,23 +263,49 @@ describe('exec probe programs, run over fake kernel memory', () => {
     assert.equal(followed(401), undefined);
     assert.deepEqual(
       lines(events().records).map((l) => l.split(' ').slice(2).join(' ')),
-      ['100 100 101 101', '100 100 103 103'],
+      ['100 100 101 101 100', '100 100 103 103 300', '499 499 501 501 500'],
     );
   });
 
-  it('reports the exit of a followed process with its wait status and parent, and forgets it', () => {
+  it('reports a process’s exit once its last thread has gone, with the status wait() gives, and forgets it', () => {
     follow(110);
     const parent = k.task({ pid: 109 });
-    const t = k.task({ pid: 110, parent: parent.task, exitCode: 3 << 8 });
-    runProgram(ctx, exitProg, k.args(t.task));
+    const signal = k.signal({ flags: 0 });
+    const leader = k.task({ pid: 110, parent: parent.task, exitCode: 0, signal });
+    // The main thread calls pthread_exit: the process goes on.
+    runProgram(ctx, exitProg, k.args(leader.task, 0n));
+    assert.equal(followed(110), 0, 'still followed');
+    assert.equal(events().records.length, 0);
+    // Its last thread calls exit_group(7): that is the process's exit, reported for the group.
+    k.mem.u32(signal + BigInt(FAKE_LAYOUT.signal.flags), SIGNAL_GROUP_EXIT);
+    k.mem.u32(signal + BigInt(FAKE_LAYOUT.signal.groupExitCode), 7 << 8);
+    const last = k.task({ pid: 111, tgid: 110, parent: parent.task, signal, leader: leader.task });
+    runProgram(ctx, exitProg, k.args(last.task, 1n));
     assert.equal(followed(110), undefined);
-    const thread = k.task({ pid: 112, tgid: 111 });
-    follow(111);
-    runProgram(ctx, exitProg, k.args(thread.task));
-    assert.equal(followed(111), 0, 'a thread’s exit is not the process’s');
+    // Without exit_group the status is the main thread's own.
+    follow(120);
+    const alone = k.task({ pid: 120, parent: parent.task, exitCode: 3 << 8 });
+    runProgram(ctx, exitProg, k.args(alone.task, 1n));
     assert.deepEqual(
       lines(events().records).map((l) => l.split(' ').slice(2).join(' ')),
-      ['110 110 768 109'],
+      ['110 110 1792 109', '120 120 768 109'],
+    );
+  });
+
+  it('tells a dead thread group by its count of live threads on kernels without group_dead', () => {
+    const [, , oldExit] = probePrograms({ ...FAKE_LAYOUT, exitHasGroupDead: false }).map(
+      (p) => p.insns,
+    ) as Buffer[];
+    follow(130);
+    const signal = k.signal({ live: 1 });
+    const t = k.task({ pid: 130, exitCode: 5 << 8, signal });
+    runProgram(ctx, oldExit as Buffer, k.args(t.task));
+    assert.equal(events().records.length, 0, 'another thread still runs');
+    k.mem.u32(signal + BigInt(FAKE_LAYOUT.signal.live), 0);
+    runProgram(ctx, oldExit as Buffer, k.args(t.task));
+    assert.deepEqual(
+      lines(events().records).map((l) => l.split(' ').slice(2).join(' ')),
+      ['130 130 1280 130'],
     );
   });
 
