@@ -3,14 +3,21 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { linuxTracerBackends } from '../../src/platform/linux/trace/backends.js';
 import { linuxSandboxMissing } from './host.js';
 
-/** Why the proc connector cannot be tested here, or undefined. */
-export async function procConnectorMissing(): Promise<string | undefined> {
+/** Why this tracer backend cannot be tested here, or undefined. */
+async function backendMissing(name: string, what: string): Promise<string | undefined> {
   const sandbox = linuxSandboxMissing();
   if (sandbox) return sandbox;
-  const conn = linuxTracerBackends().find((b) => b.name === 'proc-connector');
-  const p = await conn?.probe();
-  return p?.ok ? undefined : `proc connector unavailable: ${p?.reason ?? 'no backend'}`;
+  const p = await linuxTracerBackends()
+    .find((b) => b.name === name)
+    ?.probe();
+  return p?.ok ? undefined : `${what} unavailable: ${p?.reason ?? 'no backend'}`;
 }
+
+/** Why the proc connector cannot be tested here, or undefined. */
+export const procConnectorMissing = () => backendMissing('proc-connector', 'proc connector');
+
+/** Why the eBPF tracer cannot be tested here, or undefined. */
+export const ebpfMissing = () => backendMissing('ebpf', 'eBPF tracer');
 
 /** Open NETLINK_CONNECTOR sockets of a process (from /proc/PID/fd and /proc/net/netlink). */
 export function connectorSockets(pid: number | 'self' = 'self'): number {
@@ -35,15 +42,6 @@ export function connectorSockets(pid: number | 'self' = 'self'): number {
     }
   }
   return n;
-}
-
-/** Why the eBPF tracer cannot be tested here, or undefined. */
-export async function ebpfMissing(): Promise<string | undefined> {
-  const sandbox = linuxSandboxMissing();
-  if (sandbox) return sandbox;
-  const b = linuxTracerBackends().find((x) => x.name === 'ebpf');
-  const p = await b?.probe();
-  return p?.ok ? undefined : `eBPF tracer unavailable: ${p?.reason ?? 'no backend'}`;
 }
 
 // Walks the kernel's list of loaded programs (BPF_PROG_GET_NEXT_ID, GET_FD_BY_ID, OBJ_GET_INFO_BY_FD)

@@ -1,3 +1,5 @@
+import { PERL_PROC_READS } from './perl-proc-reads.js';
+
 /**
  * The proc connector's capture, a small perl program (perl-base is part of every Debian and
  * Ubuntu system). It owns the netlink sockets and reads each exec's argv from /proc the moment
@@ -121,27 +123,7 @@ sub parse {
   return @out;
 }
 
-# /proc reads; the unit tests' replay mode answers them from its fake host instead. Plain
-# open/read/close: perl's own I/O layer adds three system calls per file (isatty, seek, stat),
-# and on a VM each costs microseconds the traced burst waits for. /proc's files give all they
-# have in one read when the buffer is larger.
-my %fake;
-sub raw_of {
-  my ($p) = @_;
-  return $fake{$p} if %fake;
-  my $fd = POSIX::open($p, 0) // return undef;
-  my ($d, $chunk) = ('', '');
-  while (1) {
-    my $n = POSIX::read($fd, $chunk, 65536);
-    if (!defined $n) { POSIX::close($fd); return undef }
-    $d .= $chunk;
-    last if $n < 65536;
-  }
-  POSIX::close($fd);
-  return $d;
-}
-sub link_raw { %fake ? $fake{$_[0]} : readlink($_[0]) }
-sub hex_of { my ($d) = @_; defined $d && length $d ? unpack('H*', $d) : '-' }
+${PERL_PROC_READS}
 
 # Who is followed: the traced sandboxes' processes (T), everything forked from them, and
 # processes that exec inside a cgroup named by C (corral exec joins a container from outside).

@@ -1,3 +1,4 @@
+import { PERL_PROC_READS } from '../perl-proc-reads.js';
 import { Exec, ExecFlag, Kind, MapIndex, ConfigFlag, Stat } from './record-format.js';
 
 /**
@@ -30,24 +31,8 @@ my ($C_ALL, $C_CGROUPS) = (${ConfigFlag.recordAll}, ${ConfigFlag.cgroups});
 my ($S_RING, $S_FOLLOW) = (${Stat.ringFull}, ${Stat.followFull});
 my $HDR = ${Exec.header};
 
-# /proc reads, for the rare record the kernel could not complete; replay mode fakes them.
-my %fake;
-sub raw_of {
-  my ($p) = @_;
-  return $fake{$p} if %fake;
-  my $fd = POSIX::open($p, 0) // return undef;
-  my ($d, $chunk) = ('', '');
-  while (1) {
-    my $n = POSIX::read($fd, $chunk, 65536);
-    if (!defined $n) { POSIX::close($fd); return undef }
-    $d .= $chunk;
-    last if $n < 65536;
-  }
-  POSIX::close($fd);
-  return $d;
-}
-sub link_raw { %fake ? $fake{$_[0]} : readlink($_[0]) }
-sub hex_of { my ($d) = @_; defined $d && length $d ? unpack('H*', $d) : '-' }
+# /proc reads, for the rare record the kernel could not complete.
+${PERL_PROC_READS}
 
 # Components leaf first, each NUL-terminated, to a path; undef where the walk was cut short and
 # /proc no longer shows a path that ends the same way.
