@@ -212,6 +212,10 @@ binmode $mem;
 my $data_at = $prod_at + $page; my $mask = $ring_bytes - 1;
 sub peek { unpack("P$_[1]", pack('Q', $_[0])) }
 my $cpos = unpack('Q', peek($cons_at, 8));
+# The consumer position is written through /proc/self/mem (perl cannot store to an address):
+# tried once here, so a kernel that forbids it is a refusal, not a ring that silently fills.
+sub consumed { sysseek($mem, $cons_at, 0) && (syswrite($mem, pack('Q', $cpos)) // 0) == 8 }
+consumed() or refuse(0 + $!, "writing the ring buffer's consumer position through /proc/self/mem: $!");
 print "R bpf\n"; STDOUT->flush;
 
 # Turns what the ring holds into lines. A record still being written (busy) ends the read; with
@@ -232,7 +236,7 @@ sub read_ring {
     $cpos += ($n + 8 + 7) & ~7;
     $moved = 1;
   }
-  if ($moved) { sysseek($mem, $cons_at, 0); syswrite($mem, pack('Q', $cpos)) }
+  consumed() if $moved;
 }
 
 my ($ring_lost, $follow_lost, $refused_seen) = (0, 0, 0);
