@@ -24,6 +24,7 @@ export abstract class TracerCore implements Tracer {
   private readonly queues = new Set<EventQueue>();
   private label = '';
   private stopping: Promise<TraceCounts> | undefined;
+  private opening: Promise<void> | undefined;
   private tally = { execs: 0, execsWithArgv: 0, forks: 0, exits: 0, lost: 0 };
 
   protected abstract open(target: TraceTarget, label: string): Promise<void>;
@@ -35,14 +36,15 @@ export abstract class TracerCore implements Tracer {
       throw new StateError(`cannot trace: the init pid must be a positive integer, got ${target.initPid}`);
     this.state = 'starting';
     this.label = sandboxLabel(target);
+    this.opening = this.open(target, this.label);
     try {
-      await this.open(target, this.label);
-      this.state = 'running';
+      await this.opening;
+      if (this.state === 'starting') this.state = 'running';
     } catch (err) {
       this.state = 'stopped';
       this.endQueues();
       // Released here, once: a later stop() has nothing left to do.
-      this.stopping = this.close()
+      this.stopping ??= this.close()
         .catch(() => undefined)
         .then(() => this.counts());
       await this.stopping;
@@ -56,6 +58,9 @@ export abstract class TracerCore implements Tracer {
       this.endQueues();
     }
     this.stopping ??= (async () => {
+      // A start under way finishes first: what it is acquiring is then released here, not left
+      // behind for nobody to release.
+      await this.opening?.catch(() => undefined);
       this.state = 'stopping';
       try {
         await this.close();

@@ -7,15 +7,22 @@ export class FakeTracer extends TracerCore {
   target: TraceTarget | undefined;
   closed = 0;
   failStart: Error | undefined;
+  /** open() waits for this (a backend that takes its time to start). */
+  gate: Promise<void> | undefined;
+  /** Whether open() had finished each time close() was called. */
+  readonly closedAfterOpen: boolean[] = [];
+  private opened = false;
 
-  protected open(target: TraceTarget): Promise<void> {
-    if (this.failStart) return Promise.reject(this.failStart);
+  protected async open(target: TraceTarget): Promise<void> {
+    await this.gate;
+    if (this.failStart) throw this.failStart;
     this.target = target;
-    return Promise.resolve();
+    this.opened = true;
   }
 
   protected close(): Promise<void> {
     this.closed++;
+    this.closedAfterOpen.push(this.opened);
     return Promise.resolve();
   }
 

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { EbpfTracer } from '../../../src/platform/linux/trace/ebpf-tracer.js';
 import { running } from '../../helpers/host.js';
 import { requireOrSkip } from '../../helpers/integration.js';
-import type { ForkEvent, TraceEvent } from '../../../src/trace/types.js';
+import type { ExitEvent, ForkEvent, TraceEvent } from '../../../src/trace/types.js';
 import { bpfDescriptors, ebpfMissing, heldBpfPrograms, loadedBpfPrograms } from '../../helpers/tracing.js';
 import { execs, kernelTracerCases, threadFixture, tracedBy } from './kernel-tracer-cases.js';
 
@@ -137,6 +137,26 @@ describe('eBPF tracing of a real sandbox', () => {
     assert.deepEqual(cloned?.args, ['clone-parent']);
     const fork = events.find((e): e is ForkEvent => e.type === 'fork' && e.pid === cloned?.pid);
     assert.equal(fork?.ppid, process.pid, 'its parent as the kernel says: this process');
+  });
+
+  it('attaches to a process whose main thread has already exited, and sees it through', async (t) => {
+    if (!requireOrSkip(t, (await ebpfMissing()) ?? fx.missing())) return;
+    const proc = spawnHost(fx.bin, ['leader-exits'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const pid = proc.pid as number;
+    // Its main thread is a zombie (pthread_exit) while the other one waits for stdin.
+    for (let i = 0; i < 200 && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); i++)
+      await new Promise((r) => setTimeout(r, 5));
+    const tracer = new EbpfTracer();
+    const events: TraceEvent[] = [];
+    tracer.onEvent((e) => events.push(e));
+    await tracer.start({ initPid: pid });
+    proc.stdin?.end();
+    const code = await new Promise((r) => proc.once('exit', (c) => r(c)));
+    await tracer.stop();
+    assert.equal(code, 7);
+    assert.ok(execs(events).some((e) => e.command === '/bin/true' && e.args?.[0] === 'leader-gone'));
+    const end = events.find((e): e is ExitEvent => e.type === 'exit' && e.pid === pid);
+    assert.equal(end?.exitCode, 7);
   });
 
   it('keeps every record while the ring buffer wraps around', async (t) => {

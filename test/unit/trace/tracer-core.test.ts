@@ -79,6 +79,18 @@ describe('tracer lifecycle and delivery', () => {
     assert.deepEqual(got, []);
   });
 
+  it('stopped while it starts, releases what the start acquired once the start is done', async () => {
+    const t = new FakeTracer();
+    let open = () => undefined as void;
+    t.gate = new Promise<void>((resolve) => (open = resolve));
+    const starting = t.start({ initPid: 5 });
+    const stopping = t.stop();
+    open();
+    await starting;
+    await stopping;
+    assert.deepEqual(t.closedAfterOpen, [true], 'closed once, after it had opened');
+  });
+
   it('bounds a stream that is not read, and says how many events it dropped', async () => {
     const t = new FakeTracer();
     const stream = t.events()[Symbol.asyncIterator]();

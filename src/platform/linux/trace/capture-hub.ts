@@ -135,7 +135,12 @@ export class CaptureHub {
     const id = this.nextId++;
     this.sinks.set(id, { label: target.label, deliver });
     const s = lease as Session;
-    if (!s.capture || s.dead) return id;
+    if (!s.capture || s.dead) {
+      // It died between acquire and here: an empty record must not look complete.
+      const reason = 'the trace capture ended before this sandbox could be followed';
+      deliver({ type: 'lost', timestamp: new Date().toISOString(), sandbox: target.label, reason });
+      return id;
+    }
     const { label, initPid, cgroupName, joiners, existing } = target;
     this.route(s.filter.add({ id, label, initPid, cgroupName, joiners }, existing));
     s.capture.follow([initPid, ...existing]);

@@ -182,8 +182,11 @@ sub route {
   for my $ev (parse($_[0])) {
     my ($k, $ts, @f) = @$ev;
     if ($k eq 'F') { # parent pid, parent tgid, child pid, child tgid
-      next unless $pass_all || $keep{$f[1]};
-      if ($f[2] != $f[3]) { $threads{$f[3]}++ } else { $keep{$f[3]} = 1 }
+      # A new thread's parent is its process's parent (the kernel gives threads that one): it
+      # belongs to the process it is a thread of.
+      my $thread = $f[2] != $f[3];
+      next unless $pass_all || $keep{$thread ? $f[3] : $f[1]};
+      if ($thread) { $threads{$f[3]}++ } else { $keep{$f[3]} = 1 }
       emit("F $ts @f\n");
     } elsif ($k eq 'E') { # pid, tgid
       delete $threads{$f[1]}; delete $orphaned{$f[1]};

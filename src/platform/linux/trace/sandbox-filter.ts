@@ -139,12 +139,10 @@ export class SandboxFilter {
           return undefined;
         }
         // A sandbox's process that forks with CLONE_PARENT gives the child its own parent,
-        // which may be outside the sandbox: the forker says where the child belongs.
-        const parent =
-          this.member(ev.parentTgid) ??
-          (ev.forkerTgid !== undefined && ev.forkerTgid !== ev.parentTgid
-            ? this.member(ev.forkerTgid)
-            : undefined);
+        // which may be outside the sandbox: where the capture says who forked, that decides.
+        const forker =
+          ev.forkerTgid !== undefined && ev.forkerTgid !== ev.parentTgid ? ev.forkerTgid : undefined;
+        const parent = (forker !== undefined ? this.member(forker) : undefined) ?? this.member(ev.parentTgid);
         if (!parent) return undefined;
         const child: Tracked = {
           target: parent.target,

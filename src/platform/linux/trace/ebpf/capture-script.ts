@@ -103,11 +103,16 @@ sub set_config { $config = $_[0]; map_update($M_CONFIG, pack('L', 0), pack('Q', 
 my $refused = 0;
 # Drains asked for and not answered yet: each gets its own D, in order.
 my $drain = 0;
-# Whether a process has ended (a zombie counts: kill(0) still reaches it).
+# Whether a process has ended. A zombie has, unless only its main thread is one (pthread_exit)
+# while other threads run on: /proc shows the main thread's state.
 sub gone {
-  my $stat = raw_of("/proc/$_[0]/stat") // return 1;
+  my ($pid) = @_; # a copy: the caller's \$1 would change with the matches below
+  my $stat = raw_of("/proc/$pid/stat") // return 1;
   my ($state) = $stat =~ /\) (\S)/;
-  return !defined $state || $state eq 'Z' || $state eq 'X';
+  return 1 if !defined $state || $state eq 'X';
+  return 0 if $state ne 'Z';
+  my ($threads) = (raw_of("/proc/$pid/status") // '') =~ /^Threads:\s*(\d+)/m;
+  return !$threads || $threads <= 1;
 }
 sub command {
   my ($c) = @_;

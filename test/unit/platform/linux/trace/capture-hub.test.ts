@@ -96,6 +96,19 @@ describe('capture hub', () => {
     assert.equal(f.opened[1]?.closed, true);
   });
 
+  it('tells a tracer whose capture died before it was followed that its record is incomplete', async () => {
+    const f = fakeSource();
+    const hub = new CaptureHub(f.source);
+    const lease = await hub.acquire();
+    f.opened[0]?.handlers.onError(new Error('capture exited'));
+    const events: TraceEvent[] = [];
+    await hub.add(target(6), (e) => events.push(e), lease);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['lost'],
+    );
+  });
+
   it('says why a capture could not start, and tries again next time', async () => {
     const f = fakeSource({ fail: true });
     const hub = new CaptureHub(f.source);

@@ -129,8 +129,10 @@ function replay(...steps: (string | Buffer)[]): string[] {
 
 const hex = (s: string) => Buffer.from(s).toString('hex');
 const file = (path: string, content: string) => `file:${path}=${hex(content)}`;
-const fork = (parent: number, child: number, thread = false) =>
-  datagram(0x1, [parent, parent, child, thread ? parent : child]);
+const fork = (parent: number, child: number) => datagram(0x1, [parent, parent, child, child]);
+/** A new thread of process `tgid`: the kernel names the process's parent as its parent. */
+const thread = (tgid: number, tid: number, processParent = 1) =>
+  datagram(0x1, [processParent, processParent, tid, tgid]);
 const exec = (pid: number) => datagram(0x2, [pid, pid]);
 const exit = (pid: number, tgid = pid) => datagram(0x80000000, [pid, tgid, 0, 17, 1, 1]);
 
@@ -163,9 +165,9 @@ describe('proc connector capture: what it follows', () => {
   });
 
   it("passes a thread's exit but keeps following its process", () => {
-    const out = replay('cmd:T 100', fork(100, 102, true), exit(102, 100), fork(100, 103));
+    const out = replay('cmd:T 100', thread(100, 102), exit(102, 100), fork(100, 103));
     assert.deepEqual(out, [
-      'F 123456789 100 100 102 100',
+      'F 123456789 1 1 102 100',
       'X 123456789 102 100 0 1',
       'F 123456789 100 100 103 103',
     ]);
@@ -174,14 +176,14 @@ describe('proc connector capture: what it follows', () => {
   it('keeps following a process whose main thread ended while another thread runs on', () => {
     const out = replay(
       'cmd:T 100',
-      fork(100, 102, true), // a second thread
+      thread(100, 102), // a second thread
       exit(100), // the main thread's pthread_exit
       fork(100, 103), // the second thread forks: still the traced process
       exit(102, 100), // the last thread: now the process has ended
       fork(100, 104), // a reused pid: dropped
     );
     assert.deepEqual(out, [
-      'F 123456789 100 100 102 100',
+      'F 123456789 1 1 102 100',
       'X 123456789 100 100 0 1',
       'F 123456789 100 100 103 103',
       'X 123456789 102 100 0 1',
@@ -191,7 +193,7 @@ describe('proc connector capture: what it follows', () => {
   it('keeps following a process whose other thread exec’d (its main thread ended on the way)', () => {
     const out = replay(
       'cmd:T 100',
-      fork(100, 102, true),
+      thread(100, 102),
       exit(100), // de_thread ends the main thread
       file('/proc/100/cmdline', '/bin/true\0'),
       exec(100),

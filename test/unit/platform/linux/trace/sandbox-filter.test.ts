@@ -63,7 +63,7 @@ describe('sandbox filter', () => {
   it('ends a process with its last thread when its main thread went first (pthread_exit)', () => {
     const { proc, feed } = setup();
     proc.set(11, { ppid: 10, argv: ['worker'] });
-    feed(fork(10, 11), exec(11), fork(11, 12, 11), fork(11, 13, 11));
+    feed(fork(10, 11), exec(11), fork(10, 12, 11), fork(10, 13, 11)); // threads name 11's parent
     assert.deepEqual(feed(exit(11, 0), exit(12, 0, 11)), [], 'one thread still runs');
     const [end] = feed(exit(13, 7 << 8, 11));
     assert.ok(end?.event.type === 'exit');
@@ -73,7 +73,7 @@ describe('sandbox filter', () => {
   it('keeps a process whose other thread exec’d: the kernel ended its main thread on the way', () => {
     const { proc, feed } = setup();
     proc.set(11, { ppid: 10, argv: ['go-program'] });
-    feed(fork(10, 11), exec(11), fork(11, 12, 11));
+    feed(fork(10, 11), exec(11), fork(10, 12, 11));
     // de_thread: the main thread's exit, then the exec (as the main thread's pid).
     assert.deepEqual(feed(exit(11, 9)), []);
     proc.set(11, { ppid: 10, argv: ['/bin/true', 'next'] });
@@ -102,7 +102,7 @@ describe('sandbox filter', () => {
     const { proc, feed } = setup();
     proc.set(11, { ppid: 10, argv: ['python3'] });
     feed(fork(10, 11), exec(11));
-    assert.deepEqual(feed(fork(11, 12, 11), exit(12, 0, 11)), []);
+    assert.deepEqual(feed(fork(10, 12, 11), exit(12, 0, 11)), []);
     const [end] = feed(exit(11, 0));
     assert.equal(end?.event.type, 'exit');
   });
