@@ -5,7 +5,8 @@
 
 /**
  * How the arguments of an exec were obtained.
- * - `full`: argv read exactly from the kernel (`/proc/PID/cmdline`).
+ * - `full`: argv read exactly from the kernel (`/proc/PID/cmdline`, or the same bytes copied by
+ *   the eBPF tracer at the exec).
  * - `split`: rebuilt by splitting a joined command line on spaces (macOS `ps`): an argument that
  *   itself held spaces cannot be told apart.
  * - `truncated`: the start of argv, read exactly from the kernel, but the whole was longer than
@@ -87,7 +88,8 @@ export interface TraceTarget {
    * Also trace processes that join the sandbox's cgroup from outside its process tree later
    * (`corral exec` into a container): each is adopted at its first exec inside the cgroup. Needs
    * `cgroupName`; with the proc connector it costs a read of /proc/PID/cgroup per exec elsewhere
-   * on the host while the trace runs. Polling finds them through `cgroupProcs`. Default: false.
+   * on the host while the trace runs, with eBPF a few lookups in the kernel. Polling finds them
+   * through `cgroupProcs`. Default: false.
    */
   readonly joiners?: boolean | undefined;
 }
