@@ -5,7 +5,7 @@ import { captureFix, openConnectorCapture } from './connector-capture.js';
 import { CaptureHub } from './capture-hub.js';
 import { EBPF_SOURCE } from './hub-sources.js';
 import { bpfFix } from './ebpf/bpf-capture.js';
-import { EBPF_HUB, EbpfTracer } from './ebpf-tracer.js';
+import { EbpfTracer } from './ebpf-tracer.js';
 import { ProcConnectorTracer } from './proc-connector-tracer.js';
 import { ProcPollTracer } from './proc-poll-tracer.js';
 
@@ -21,7 +21,7 @@ const ignore = { onEvents: () => undefined, onOverflow: () => undefined, onError
 function probeBpf(): Promise<ProbeResult> {
   bpfProbe ??= (async (): Promise<ProbeResult> => {
     try {
-      await CaptureHub.get(EBPF_SOURCE, EBPF_HUB).probe(2000);
+      await CaptureHub.get(EBPF_SOURCE).probe(2000);
       return { ok: true };
     } catch (err) {
       if (err instanceof UnsupportedError)

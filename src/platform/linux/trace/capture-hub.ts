@@ -39,9 +39,10 @@ interface Session {
 export type Lease = Readonly<Session>;
 
 // The capture hands its events over at most this late, and reads the kernel's ordered stream (or
-// the eBPF ring buffer) at least this often. A tenth of a second is still live for a person watching; each hand-over
-// wakes corral, and with 2 CPUs every wake-up is taken from the sandbox (bench:trace, 1000 execs:
-// 20 ms measured about 0.03x more than 200 ms). stop() does not wait for it: it drains.
+// the eBPF ring buffer) at least this often. A tenth of a second is still live for a person
+// watching; each hand-over wakes corral, and with 2 CPUs every wake-up is taken from the sandbox
+// (bench:trace, 1000 execs: 20 ms measured about 0.03x more than 200 ms). stop() does not wait
+// for it: it drains.
 const FLUSH_MS = 100;
 
 /**
@@ -66,11 +67,11 @@ export class CaptureHub {
     private options: HubOptions = { realtime: false, receiveBuffer: 1 << 20, subscribeTimeoutMs: 1000 },
   ) {}
 
-  /** The process-wide hub of this source. Options apply when its capture (re)starts. */
-  static get(source: HubSource, options: HubOptions): CaptureHub {
+  /** The process-wide hub of this source. Options, if given, apply when its capture (re)starts. */
+  static get(source: HubSource, options?: HubOptions): CaptureHub {
     let hub = CaptureHub.shared.get(source);
     if (!hub) CaptureHub.shared.set(source, (hub = new CaptureHub(source)));
-    hub.options = options;
+    if (options) hub.options = options;
     return hub;
   }
 
@@ -108,8 +109,7 @@ export class CaptureHub {
     clearTimeout(this.linger);
     const s = (this.session ??= this.boot());
     // The use a probe left on it passes to this one.
-    if (this.lingering === s) this.lingering = undefined;
-    else s.users++;
+    if (this.lingering !== s) s.users++;
     this.lingering = undefined;
     try {
       await s.opened;

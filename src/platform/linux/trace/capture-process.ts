@@ -48,6 +48,9 @@ export class CaptureError extends Error {
   }
 }
 
+/** What to do about a capture that could not start because perl is missing (code ENOPERL). */
+export const PERL_FIX = 'apt-get install perl-base (every Debian and Ubuntu system has it)';
+
 /** Names of the errnos a capture reports in its `N` line, for CaptureError's code. */
 export const ERRNO_NAMES: Readonly<Record<number, string>> = {
   1: 'EPERM',
@@ -65,8 +68,6 @@ export interface CaptureSource {
   readonly startTimeoutMs: number;
   /** The error for an `N ERRNO WHY` line. */
   refused(errno: number, why: string): Error;
-  /** The error when perl cannot be started, or does not answer. */
-  failed(code: 'ENOPERL' | 'ETIMEDOUT', message: string): Error;
   /** The command line that follows (or stops following) a cgroup; undefined: nothing to say. */
   cgroupCommand(name: string, on: boolean): string | undefined;
   /** Raises the capture's priority once it runs; resolves to how it is scheduled. */
@@ -168,7 +169,7 @@ export function openCapture(source: CaptureSource, options: CaptureOptions): Pro
 
   // The capture has its own timeouts for the kernel's answers; this one covers perl itself.
   const guard = setTimeout(
-    () => settle?.reject(source.failed('ETIMEDOUT', 'the trace capture did not start')),
+    () => settle?.reject(new CaptureError('the trace capture did not start', 'ETIMEDOUT')),
     source.startTimeoutMs,
   );
   void opened
@@ -181,7 +182,7 @@ export function openCapture(source: CaptureSource, options: CaptureOptions): Pro
   child.once('error', (err: NodeJS.ErrnoException) => {
     settle?.reject(
       err.code === 'ENOENT'
-        ? source.failed('ENOPERL', 'perl is not installed: the trace capture is a small perl program')
+        ? new CaptureError('perl is not installed: the trace capture is a small perl program', 'ENOPERL')
         : err,
     );
   });

@@ -3,6 +3,7 @@ import { CAPTURE_SCRIPT } from './capture-script.js';
 import {
   CaptureError,
   ERRNO_NAMES,
+  PERL_FIX,
   openCapture,
   type Capture,
   type CaptureOptions,
@@ -21,7 +22,7 @@ export interface ConnectorCaptureOptions extends CaptureOptions {
 /** What to do about a proc connector capture that could not start, by its error's code. */
 export function captureFix(code: string | undefined): string {
   if (code === 'EPERM') return 'run corral as root (CAP_NET_ADMIN), or use a kernel >= 6.6';
-  if (code === 'ENOPERL') return 'apt-get install perl-base (every Debian and Ubuntu system has it)';
+  if (code === 'ENOPERL') return PERL_FIX;
   return 'a kernel with CONFIG_PROC_EVENTS, in the initial namespaces; else the /proc polling tracer';
 }
 
@@ -44,7 +45,6 @@ export function openConnectorCapture(options: ConnectorCaptureOptions): Promise<
           `the kernel refused the proc connector subscription: ${why} (errno ${errno})`,
           ERRNO_NAMES[errno],
         ),
-      failed: (code, message) => new CaptureError(message, code),
       cgroupCommand: (name, on) => `${on ? 'C' : 'c'} ${name}`,
       ...(options.realtime && { schedule: raisePriority }),
     },

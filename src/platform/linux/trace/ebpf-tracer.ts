@@ -1,9 +1,5 @@
-import type { HubOptions } from './capture-hub.js';
 import { HubTracer } from './hub-tracer.js';
 import { EBPF_SOURCE } from './hub-sources.js';
-
-/** Only the proc connector's capture has sockets and a priority to set. */
-export const EBPF_HUB: HubOptions = { realtime: false, receiveBuffer: 0, subscribeTimeoutMs: 0 };
 
 /**
  * Linux (root, BTF, kernel >= 5.8): corral's eBPF programs on the sched_process_fork, exec and
@@ -15,8 +11,4 @@ export const EBPF_HUB: HubOptions = { realtime: false, receiveBuffer: 0, subscri
 export class EbpfTracer extends HubTracer {
   readonly backend = 'ebpf';
   protected readonly source = EBPF_SOURCE;
-
-  protected hubOptions(): HubOptions {
-    return EBPF_HUB;
-  }
 }

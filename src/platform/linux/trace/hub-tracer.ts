@@ -13,7 +13,10 @@ export abstract class HubTracer extends TracerCore {
   private id: number | undefined;
 
   protected abstract readonly source: HubSource;
-  protected abstract hubOptions(): HubOptions;
+  /** The options of the hub's capture; none: the hub's own (nothing to set for eBPF). */
+  protected hubOptions(): HubOptions | undefined {
+    return undefined;
+  }
 
   /** How the capture is scheduled (null: normal priority). */
   get realtime(): string | null {

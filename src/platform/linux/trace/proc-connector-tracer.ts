@@ -29,7 +29,7 @@ export class ProcConnectorTracer extends HubTracer {
     super();
   }
 
-  protected hubOptions(): HubOptions {
+  protected override hubOptions(): HubOptions {
     return {
       realtime: this.options.realtime ?? true,
       receiveBuffer: this.options.receiveBuffer ?? 8 << 20,

@@ -3,6 +3,7 @@ import { Btf, BtfError } from '../../ebpf/btf.js';
 import {
   CaptureError,
   ERRNO_NAMES,
+  PERL_FIX,
   openCapture,
   type Capture,
   type CaptureOptions,
@@ -33,7 +34,10 @@ const MAP_ARRAY = 2;
 const MAP_RINGBUF = 27;
 
 interface Plan {
-  readonly args: string[];
+  /** The system call numbers: the arguments before the flush interval. */
+  readonly syscalls: string[];
+  /** The maps and programs: the arguments after it. */
+  readonly objects: string[];
   readonly subsystemId: (controller: string) => number | undefined;
 }
 
@@ -82,11 +86,8 @@ function plan(): Plan {
     [MAP_ARRAY, 4, SCRATCH_BYTES, possibleCpus(), 'corral_scratch'],
   ].map(([type, key, value, max, name]) => `${type}:${key}:${value}:${max}:0:${name}`);
   cached = {
-    args: [
-      ...sys.map(String),
-      ...maps,
-      ...programs.map((p) => `${p.tracepoint}:${p.name}:${p.insns.toString('hex')}`),
-    ],
+    syscalls: sys.map(String),
+    objects: [...maps, ...programs.map((p) => `${p.tracepoint}:${p.name}:${p.insns.toString('hex')}`)],
     // v1 mount options name controllers as v1 does: blkio is the io subsystem.
     subsystemId: (c) => subsystems.get(c === 'blkio' ? 'io' : c),
   };
@@ -95,8 +96,8 @@ function plan(): Plan {
 
 /** The capture's arguments (see ebpf/capture-script.ts) for this kernel; throws a CaptureError. */
 export function bpfCaptureArgs(flushMs: number): string[] {
-  const args = plan().args;
-  return [...args.slice(0, 3), String(flushMs), ...args.slice(3)];
+  const { syscalls, objects } = plan();
+  return [...syscalls, String(flushMs), ...objects];
 }
 
 /** What to do about an eBPF capture that could not start, by its error's code. */
@@ -109,7 +110,7 @@ export function bpfFix(code: string | undefined): string {
     case 'EARCH':
       return 'the proc connector tracer, which works on every architecture';
     case 'ENOPERL':
-      return 'apt-get install perl-base (every Debian and Ubuntu system has it)';
+      return PERL_FIX;
     case 'EINVAL':
       return 'Linux >= 5.8 (BPF ring buffers); elsewhere the proc connector tracer';
     default:
@@ -141,7 +142,6 @@ export function openBpfCapture(options: BpfCaptureOptions): Promise<Capture> {
           `the kernel refused corral's eBPF programs: ${why} (errno ${errno})`,
           ERRNO_NAMES[errno],
         ),
-      failed: (code, message) => new CaptureError(message, code),
       cgroupCommand: (name, on) => {
         if (!on) return `c ${name}`;
         const keys = cgroupKeys(name, p.subsystemId).map((k) => `${k.hierarchy}:${k.id}`);
